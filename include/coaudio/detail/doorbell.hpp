@@ -1,0 +1,82 @@
+// coaudio: the audio thread's non-blocking wake-up for the io_context.
+// Distributed under the Boost Software License, Version 1.0.
+#ifndef COAUDIO_DETAIL_DOORBELL_HPP
+#define COAUDIO_DETAIL_DOORBELL_HPP
+
+#include <cerrno>
+#include <cstdint>
+#include <system_error>
+
+#include <fcntl.h>
+#include <unistd.h>
+#if defined(__linux__)
+#  include <sys/eventfd.h>
+#endif
+
+namespace coaudio::detail {
+
+/// A descriptor that a foreign thread makes readable without blocking,
+/// allocating or locking, and that the io_context watches with
+/// `async_wait(wait_read)`. An eventfd on Linux, a non-blocking pipe on other
+/// POSIX systems. Rings coalesce: any number of them before a drain make the
+/// descriptor readable once.
+class doorbell {
+public:
+    doorbell()
+    {
+#if defined(__linux__)
+        read_fd_ = write_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (read_fd_ < 0) throw std::system_error(errno, std::generic_category(), "coaudio: eventfd");
+#else
+        int fds[2];
+        if (::pipe(fds) != 0) throw std::system_error(errno, std::generic_category(), "coaudio: pipe");
+        for (int fd : fds) {
+            ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+            ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+        }
+        read_fd_ = fds[0];
+        write_fd_ = fds[1];
+#endif
+    }
+
+    doorbell(const doorbell&) = delete;
+    doorbell& operator=(const doorbell&) = delete;
+
+    ~doorbell()
+    {
+        if (write_fd_ != read_fd_) ::close(write_fd_);
+        ::close(read_fd_);
+    }
+
+    /// Safe on any thread, including a real-time one: one non-blocking
+    /// write(2). A full pipe already means "readable", so EAGAIN is success.
+    void ring() noexcept
+    {
+#if defined(__linux__)
+        const std::uint64_t one = 1;
+        [[maybe_unused]] auto n = ::write(write_fd_, &one, sizeof one);
+#else
+        const char one = 1;
+        [[maybe_unused]] auto n = ::write(write_fd_, &one, 1);
+#endif
+    }
+
+    /// Consumes all pending rings so the descriptor is quiet again. io thread only.
+    void drain() noexcept
+    {
+        char buf[64];
+        while (::read(read_fd_, buf, sizeof buf) > 0) {
+        }
+    }
+
+    /// The descriptor to wait on for readability.
+    int native_handle() const noexcept { return read_fd_; }
+
+private:
+    int read_fd_ = -1;
+    int write_fd_ = -1;
+};
+
+} // namespace coaudio::detail
+
+#endif

@@ -1,0 +1,128 @@
+// coaudio: errors.
+// Distributed under the Boost Software License, Version 1.0.
+#ifndef COAUDIO_ERROR_HPP
+#define COAUDIO_ERROR_HPP
+
+#include <portaudio.h>
+
+#include <string>
+#include <system_error>
+
+namespace coaudio {
+
+/// Errors raised by coaudio itself. PortAudio's own errors travel in
+/// `portaudio_category()` with PortAudio's numeric codes.
+enum class errc {
+    device_not_found = 1,  ///< no device with that index or name
+    no_default_device,     ///< the host has no default device for that direction
+    invalid_config,        ///< a stream_config field is out of range
+    invalid_channels,      ///< zero, negative or more channels than the device has
+    invalid_sample_rate,   ///< the device refuses the sample rate
+    not_whole_frames,      ///< a buffer that is not a whole number of frames
+    format_mismatch,       ///< a typed operation whose sample type is not the stream's format
+    operation_in_progress, ///< a second read (or write) while one is outstanding
+    not_open,              ///< the stream is closed or was never opened
+    not_running,           ///< the stream is stopped and no buffered frames are left
+    input_overflow,        ///< frames were lost before the data of this read
+    output_underflow,      ///< silence was played because the writer fell behind
+    device_lost,           ///< the device or the audio server went away mid-stream
+};
+
+namespace detail {
+class coaudio_category_impl final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "coaudio"; }
+    std::string message(int ev) const override
+    {
+        switch (static_cast<errc>(ev)) {
+        case errc::device_not_found: return "audio device not found";
+        case errc::no_default_device: return "no default audio device";
+        case errc::invalid_config: return "invalid stream configuration";
+        case errc::invalid_channels: return "invalid channel count";
+        case errc::invalid_sample_rate: return "sample rate not supported by the device";
+        case errc::not_whole_frames: return "buffer is not a whole number of frames";
+        case errc::format_mismatch: return "sample type does not match the stream's format";
+        case errc::operation_in_progress: return "an operation of this kind is already in progress";
+        case errc::not_open: return "stream is not open";
+        case errc::not_running: return "stream is not running and has no buffered frames";
+        case errc::input_overflow: return "input overflow: frames were lost";
+        case errc::output_underflow: return "output underflow: silence was played";
+        case errc::device_lost: return "audio device or server lost";
+        }
+        return "unknown coaudio error";
+    }
+    std::error_condition default_error_condition(int ev) const noexcept override
+    {
+        switch (static_cast<errc>(ev)) {
+        case errc::invalid_config:
+        case errc::invalid_channels:
+        case errc::invalid_sample_rate:
+        case errc::not_whole_frames:
+        case errc::format_mismatch: return std::errc::invalid_argument;
+        case errc::device_not_found:
+        case errc::no_default_device: return std::errc::no_such_device;
+        case errc::operation_in_progress: return std::errc::operation_in_progress;
+        case errc::not_open: return std::errc::bad_file_descriptor;
+        default: return {ev, *this};
+        }
+    }
+};
+
+class portaudio_category_impl final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "portaudio"; }
+    std::string message(int ev) const override { return Pa_GetErrorText(static_cast<PaError>(ev)); }
+};
+} // namespace detail
+
+/// The category of `coaudio::errc`.
+inline const std::error_category& coaudio_category() noexcept
+{
+    static const detail::coaudio_category_impl instance;
+    return instance;
+}
+
+/// The category of PortAudio's `PaError` codes; `message()` is `Pa_GetErrorText`.
+inline const std::error_category& portaudio_category() noexcept
+{
+    static const detail::portaudio_category_impl instance;
+    return instance;
+}
+
+inline std::error_code make_error_code(errc e) noexcept
+{
+    return {static_cast<int>(e), coaudio_category()};
+}
+
+namespace detail {
+
+/// A PortAudio result as an error_code (empty for paNoError).
+inline std::error_code pa_error(PaError e) noexcept
+{
+    if (e >= 0) return {};
+    return {static_cast<int>(e), portaudio_category()};
+}
+
+/// The host API's own description of the last unanticipated host error, read
+/// at the failure site because PortAudio keeps only the most recent one.
+inline std::string host_error_text(const std::error_code& ec)
+{
+    if (ec.category() != portaudio_category() || ec.value() != paUnanticipatedHostError) return {};
+    const PaHostErrorInfo* info = Pa_GetLastHostErrorInfo();
+    if (info == nullptr || info->errorText == nullptr) return {};
+    return std::string(" (host error ") + std::to_string(info->errorCode) + ": " + info->errorText + ")";
+}
+
+/// Throws `std::system_error` for a failed synchronous call.
+inline void throw_if(const std::error_code& ec, const char* what)
+{
+    if (ec) throw std::system_error(ec, std::string(what) + host_error_text(ec));
+}
+
+} // namespace detail
+} // namespace coaudio
+
+template <>
+struct std::is_error_code_enum<coaudio::errc> : std::true_type {};
+
+#endif
