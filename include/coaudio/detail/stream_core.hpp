@@ -246,6 +246,18 @@ public:
         }
     }
 
+    /// Notices a stream that died without telling: some hosts (JACK among
+    /// them) stop calling back when their server goes away, and only
+    /// `Pa_IsStreamActive` tells. Marks the stream lost and wakes the parked
+    /// operation. io thread only.
+    void check_alive() noexcept
+    {
+        if (pa_ == nullptr || state() != run_state::running || Pa_IsStreamActive(pa_) == 1) return;
+        int expected = static_cast<int>(run_state::running);
+        if (state_.compare_exchange_strong(expected, static_cast<int>(run_state::lost), std::memory_order_acq_rel))
+            bell_.ring();
+    }
+
     /// Announces that an operation waits for `want` frames and re-checks.
     /// Returns false (not parked) when it can go on already: the re-check
     /// after the exchange closes the race with the audio thread.

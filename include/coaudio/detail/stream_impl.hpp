@@ -11,7 +11,10 @@
 #include <asio/compose.hpp>
 #include <asio/error.hpp>
 #include <asio/post.hpp>
+#include <asio/basic_waitable_timer.hpp>
 #include <asio/posix/basic_stream_descriptor.hpp>
+
+#include <chrono>
 
 #include <cstring>
 #include <memory>
@@ -24,7 +27,7 @@ namespace coaudio::detail {
 template <class Executor>
 struct stream_impl {
     stream_impl(const Executor& ex, std::unique_ptr<stream_core> c)
-        : core(std::move(c)), bell(ex, core->bell().native_handle())
+        : core(std::move(c)), bell(ex, core->bell().native_handle()), watchdog(ex)
     {
     }
     stream_impl(const stream_impl&) = delete;
@@ -36,11 +39,35 @@ struct stream_impl {
     void close() noexcept
     {
         if (bell.is_open()) bell.release();
-        core->close();
+        watchdog.cancel();
+        if (core) core->close();
     }
+
+    /// While an operation is parked on a PortAudio stream, looks every
+    /// `watchdog_period` for a stream that died without a callback, so the
+    /// operation fails instead of hanging. Armed lazily and left to expire
+    /// once nothing is parked, so a read loop costs no timer syscalls per
+    /// block; the price is that `run()` may return up to one period late.
+    static void arm_watchdog(const std::shared_ptr<stream_impl>& self)
+    {
+        if (self->watchdog_armed || self->core->native_handle() == nullptr) return;
+        self->watchdog_armed = true;
+        self->watchdog.expires_after(watchdog_period);
+        self->watchdog.async_wait([self](std::error_code ec) {
+            self->watchdog_armed = false;
+            if (ec || !self->core->is_open()) return;
+            self->core->check_alive();
+            if (self->busy) arm_watchdog(self);
+        });
+    }
+
+    static constexpr std::chrono::milliseconds watchdog_period{200};
 
     std::unique_ptr<stream_core> core;
     asio::posix::basic_stream_descriptor<Executor> bell;
+    asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>, Executor>
+        watchdog;
+    bool watchdog_armed = false;
     bool busy = false;     ///< one transfer (read, or write/drain) outstanding
     read_status last_read; ///< input: what the last completed read found
 };
@@ -219,6 +246,7 @@ private:
             return park(self);
         }
         step_ = step::waiting;
+        stream_impl<Executor>::arm_watchdog(impl_);
         impl_->bell.async_wait(asio::posix::descriptor_base::wait_read, std::move(self));
     }
 
