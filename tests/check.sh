@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# coaudio's one check: make sure the tools are installed, then build and test.
+#
+#   bash tests/check.sh           dev (GCC, -Werror, every test), then
+#                                 asan (Clang, ASan+UBSan, every test but the
+#                                 consumer projects), then tsan (Clang, TSan,
+#                                 the concurrent tests)
+#   bash tests/check.sh --quick   dev only
+#
+# On Debian or Ubuntu it installs missing packages when run as root, and prints
+# the apt-get line to run otherwise. Exits non-zero if anything fails; every
+# preset runs even after an earlier one failed, and a summary ends the output.
+set -uo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
+
+usage() {
+    sed -n '2,12s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+}
+
+presets=(dev asan tsan)
+for arg in "$@"; do
+    case $arg in
+    --quick) presets=(dev) ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "check.sh: unknown argument '$arg'" >&2; usage >&2; exit 2 ;;
+    esac
+done
+
+say() { printf '\n=== %s\n' "$*"; }
+
+# ---- Packages -------------------------------------------------------------------
+
+required_packages=(cmake g++ clang pkg-config portaudio19-dev libasio-dev catch2 jackd2
+    libjack-jackd2-dev)
+
+is_installed() {
+    # pkg-config may come as pkgconf or as the transitional pkg-config package.
+    if [[ $1 == pkg-config ]]; then
+        command -v pkg-config >/dev/null && return 0
+    fi
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+apt_updated=no
+apt_update_once() {
+    if [[ $apt_updated == no ]]; then
+        apt-get update || return 1
+        apt_updated=yes
+    fi
+}
+
+# Installs the packages given, or explains how to and fails when we may not.
+install_packages() {
+    (($# > 0)) || return 0
+    if ((EUID != 0)); then
+        echo "check.sh: missing packages: $*" >&2
+        echo "Install them with:" >&2
+        echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends $*" >&2
+        exit 1
+    fi
+    say "installing $*"
+    apt_update_once || { echo "check.sh: apt-get update failed" >&2; exit 1; }
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" </dev/null ||
+        { echo "check.sh: apt-get install failed" >&2; exit 1; }
+}
+
+# The major version of the clang that is (or would be) installed, or nothing.
+clang_major() {
+    if command -v clang++ >/dev/null; then
+        clang++ --version | sed -n 's/.*clang version \([0-9][0-9]*\).*/\1/p' | head -n 1
+    else
+        apt-cache policy clang 2>/dev/null |
+            sed -n 's/^ *Candidate: *\([0-9]*:\)\{0,1\}\([0-9][0-9]*\).*/\2/p' | head -n 1
+    fi
+}
+
+# The sanitizer runtimes for that clang: Debian packages them apart as
+# libclang-rt-N-dev (bookworm: 14); distributions without that package ship
+# them inside clang, and nothing more is needed.
+clang_runtime_package() {
+    local major pkg
+    major=$(clang_major)
+    [[ -n $major ]] || return 0
+    pkg=libclang-rt-${major}-dev
+    if is_installed "$pkg" || apt-cache show "$pkg" >/dev/null 2>&1; then
+        echo "$pkg"
+    elif ((EUID == 0)) && [[ $apt_updated == no ]]; then
+        # Maybe only the package lists are missing (a fresh container).
+        apt_update_once >/dev/null 2>&1 && apt-cache show "$pkg" >/dev/null 2>&1 && echo "$pkg"
+    fi
+    return 0
+}
+
+missing=()
+for pkg in "${required_packages[@]}"; do
+    is_installed "$pkg" || missing+=("$pkg")
+done
+if ((EUID != 0)) && ! is_installed clang; then
+    # Name the runtime now, so that the one apt-get line printed covers it too.
+    rt=$(clang_runtime_package)
+    [[ -n $rt ]] && ! is_installed "$rt" && missing+=("$rt")
+fi
+install_packages "${missing[@]}"
+rt=$(clang_runtime_package)
+if [[ -n $rt ]] && ! is_installed "$rt"; then
+    install_packages "$rt"
+fi
+
+for tool in cmake ctest g++ clang++ pkg-config jackd jack_lsp; do
+    command -v "$tool" >/dev/null || { echo "check.sh: $tool is still not on PATH" >&2; exit 1; }
+done
+echo "check.sh: $(cmake --version | head -n 1), $(g++ --version | head -n 1), $(clang++ --version | head -n 1)"
+
+# ---- Build and test -------------------------------------------------------------
+
+declare -A outcome=() seconds=()
+total_passed=0
+total_failed=0
+failed=no
+
+# Runs configure, build and test for one preset; records how far it got.
+run_preset() {
+    local preset=$1 start=$SECONDS log
+    log="build/check-${preset}.log"
+    mkdir -p build
+
+    say "configure $preset"
+    if ! cmake --preset "$preset"; then
+        outcome[$preset]="FAILED to configure"
+        return 1
+    fi
+    say "build $preset"
+    if ! cmake --build --preset "$preset" -j2; then
+        outcome[$preset]="FAILED to build"
+        seconds[$preset]=$((SECONDS - start))
+        return 1
+    fi
+    say "test $preset"
+    # The sanitizer options travel with each test (tests/CMakeLists.txt), so
+    # they reach the test programs and not jackd or the compilers. UBSan's are
+    # repeated here so that ctest's own children see them as well.
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        ctest --preset "$preset" 2>&1 | tee "$log"
+    local rc=${PIPESTATUS[0]}
+    seconds[$preset]=$((SECONDS - start))
+
+    local line passed=0 fail=0 total=0
+    line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)
+    if [[ $line =~ ([0-9]+)\ tests?\ failed\ out\ of\ ([0-9]+) ]]; then
+        fail=${BASH_REMATCH[1]}
+        total=${BASH_REMATCH[2]}
+        passed=$((total - fail))
+    fi
+    total_passed=$((total_passed + passed))
+    total_failed=$((total_failed + fail))
+
+    if ((rc != 0)); then
+        outcome[$preset]="FAILED: $fail of $total tests failed (log: $log)"
+        return 1
+    fi
+    outcome[$preset]="ok: $passed tests passed"
+    return 0
+}
+
+for preset in "${presets[@]}"; do
+    run_preset "$preset" || failed=yes
+done
+
+say "summary"
+for preset in "${presets[@]}"; do
+    printf '  %-5s %-50s %4ss\n' "$preset" "${outcome[$preset]:-not run}" "${seconds[$preset]:-0}"
+done
+echo "check: $total_passed passed, $total_failed failed"
+if [[ $failed == yes ]]; then
+    exit 1
+fi
