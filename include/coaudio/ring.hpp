@@ -53,16 +53,14 @@ public:
 
     // ---- producer side -------------------------------------------------
 
-    /// Frames that can be written now. Producer only.
+    /// Frames that can be written now. Producer only. Always looks at the
+    /// consumer's index: a count from the cache alone could be stale and
+    /// make a caller wait for space that is already there.
     std::size_t write_available() noexcept
     {
         const std::uint64_t w = producer_.index.load(std::memory_order_relaxed);
-        std::size_t free = capacity_ - static_cast<std::size_t>(w - producer_.cached_other);
-        if (free == 0) {
-            producer_.cached_other = consumer_.index.load(std::memory_order_acquire);
-            free = capacity_ - static_cast<std::size_t>(w - producer_.cached_other);
-        }
-        return free;
+        producer_.cached_other = consumer_.index.load(std::memory_order_acquire);
+        return capacity_ - static_cast<std::size_t>(w - producer_.cached_other);
     }
 
     /// Up to `max_frames` frames of free space, as one or two regions.
@@ -107,16 +105,13 @@ public:
 
     // ---- consumer side -------------------------------------------------
 
-    /// Frames that can be read now. Consumer only.
+    /// Frames that can be read now. Consumer only. Always looks at the
+    /// producer's index, for the same reason as `write_available`.
     std::size_t read_available() noexcept
     {
         const std::uint64_t r = consumer_.index.load(std::memory_order_relaxed);
-        std::size_t avail = static_cast<std::size_t>(consumer_.cached_other - r);
-        if (avail == 0) {
-            consumer_.cached_other = producer_.index.load(std::memory_order_acquire);
-            avail = static_cast<std::size_t>(consumer_.cached_other - r);
-        }
-        return avail;
+        consumer_.cached_other = producer_.index.load(std::memory_order_acquire);
+        return static_cast<std::size_t>(consumer_.cached_other - r);
     }
 
     /// Up to `max_frames` readable frames, as one or two regions.
