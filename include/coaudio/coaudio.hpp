@@ -5,6 +5,7 @@
 
 #include <coaudio/config.hpp>
 #include <coaudio/device.hpp>
+#include <coaudio/duplex_stream.hpp>
 #include <coaudio/error.hpp>
 #include <coaudio/input_stream.hpp>
 #include <coaudio/level.hpp>
@@ -12,6 +13,7 @@
 #include <coaudio/output_stream.hpp>
 #include <coaudio/ring.hpp>
 #include <coaudio/sample_format.hpp>
+#include <coaudio/settings.hpp>
 #include <coaudio/stream_config.hpp>
 #include <coaudio/stream_status.hpp>
 

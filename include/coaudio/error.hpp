@@ -18,6 +18,9 @@ enum class errc {
     invalid_config,        ///< a stream_config field is out of range
     invalid_channels,      ///< zero, negative or more channels than the device has
     invalid_sample_rate,   ///< the device refuses the sample rate
+    invalid_format,        ///< the device refuses the sample format
+    invalid_latency,       ///< a latency that is negative or not a number
+    ambiguous_device,      ///< a device name that matches more than one device
     not_whole_frames,      ///< a buffer that is not a whole number of frames
     format_mismatch,       ///< a typed operation whose sample type is not the stream's format
     operation_in_progress, ///< a second read (or write) while one is outstanding
@@ -40,6 +43,9 @@ public:
         case errc::invalid_config: return "invalid stream configuration";
         case errc::invalid_channels: return "invalid channel count";
         case errc::invalid_sample_rate: return "sample rate not supported by the device";
+        case errc::invalid_format: return "sample format not supported by the device";
+        case errc::invalid_latency: return "latency must be a non-negative number of seconds";
+        case errc::ambiguous_device: return "device name matches more than one device";
         case errc::not_whole_frames: return "buffer is not a whole number of frames";
         case errc::format_mismatch: return "sample type does not match the stream's format";
         case errc::operation_in_progress: return "an operation of this kind is already in progress";
@@ -57,6 +63,9 @@ public:
         case errc::invalid_config:
         case errc::invalid_channels:
         case errc::invalid_sample_rate:
+        case errc::invalid_format:
+        case errc::invalid_latency:
+        case errc::ambiguous_device:
         case errc::not_whole_frames:
         case errc::format_mismatch: return std::errc::invalid_argument;
         case errc::device_not_found:

@@ -5,6 +5,8 @@
 
 #include <portaudio.h>
 
+#include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 
@@ -60,6 +62,34 @@ constexpr const char* to_string(sample_format f) noexcept
     return "?";
 }
 
+/// A packed 24-bit signed sample, three bytes in native byte order, as
+/// PortAudio's paInt24 lays it out: spans of `int24_t` are int24 buffers.
+struct int24_t {
+    std::array<std::uint8_t, 3> bytes{};
+
+    int24_t() = default;
+    /// The low 24 bits of `v` (callers keep it within [-8388608, 8388607]).
+    constexpr explicit int24_t(std::int32_t v) noexcept
+    {
+        const auto u = static_cast<std::uint32_t>(v);
+        if constexpr (std::endian::native == std::endian::little)
+            bytes = {std::uint8_t(u), std::uint8_t(u >> 8), std::uint8_t(u >> 16)};
+        else
+            bytes = {std::uint8_t(u >> 16), std::uint8_t(u >> 8), std::uint8_t(u)};
+    }
+    /// The sample, sign-extended.
+    constexpr std::int32_t value() const noexcept
+    {
+        std::uint32_t u = std::endian::native == std::endian::little
+                              ? bytes[0] | (std::uint32_t(bytes[1]) << 8) | (std::uint32_t(bytes[2]) << 16)
+                              : bytes[2] | (std::uint32_t(bytes[1]) << 8) | (std::uint32_t(bytes[0]) << 16);
+        if (u & 0x800000u) u |= 0xFF000000u;
+        return static_cast<std::int32_t>(u);
+    }
+    friend constexpr bool operator==(const int24_t&, const int24_t&) = default;
+};
+static_assert(sizeof(int24_t) == 3 && alignof(int24_t) == 1);
+
 /// Maps a C++ sample type to its format; the typed stream operations accept
 /// exactly the types that have a specialisation.
 template <class T>
@@ -71,6 +101,10 @@ struct sample_traits<float> {
 template <>
 struct sample_traits<std::int32_t> {
     static constexpr sample_format format = sample_format::int32;
+};
+template <>
+struct sample_traits<int24_t> {
+    static constexpr sample_format format = sample_format::int24;
 };
 template <>
 struct sample_traits<std::int16_t> {

@@ -47,6 +47,14 @@ struct stream_config {
     bool overflow_is_error = false;
 };
 
+/// A full-duplex stream's two halves. They share one clock: the sample rate
+/// and block size may be given in either half (or both, equal); device,
+/// channels, format, latency and ring size are per half.
+struct duplex_config {
+    stream_config input;
+    stream_config output;
+};
+
 } // namespace coaudio
 
 #endif

@@ -33,8 +33,21 @@ struct read_status {
     /// Loss events (ring overflows and host overflow flags) just before this read's data.
     std::uint32_t overflows = 0;
 
+    /// When the first frame of the read was captured at the ADC, in seconds
+    /// on the stream's clock (`time()`); 0 when the host gives no times.
+    double input_time = 0;
+
     /// True when the data of the read does not follow its predecessor without a gap.
     bool discontinuous() const noexcept { return overflows != 0; }
+};
+
+/// What the most recent completed write learned about its frames.
+struct write_status {
+    /// When the first frame of the write is expected at the DAC, in seconds
+    /// on the stream's clock, extrapolated from the last callback; 0 before
+    /// the stream has run or when the host gives no times. Later underflows
+    /// delay it by the silence they insert.
+    double output_time = 0;
 };
 
 } // namespace coaudio

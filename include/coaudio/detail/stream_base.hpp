@@ -1,4 +1,5 @@
-// coaudio: what input and output streams share: opening, control, status.
+// coaudio: what every stream shares: opening, control, status, and the
+// read and write operations of the directions it has.
 // Distributed under the Boost Software License, Version 1.0.
 #ifndef COAUDIO_DETAIL_STREAM_BASE_HPP
 #define COAUDIO_DETAIL_STREAM_BASE_HPP
@@ -12,6 +13,7 @@
 #include <asio/any_io_executor.hpp>
 #include <asio/buffer.hpp>
 #include <asio/compose.hpp>
+#include <asio/execution_context.hpp>
 
 #include <memory>
 #include <span>
@@ -20,46 +22,99 @@
 
 namespace coaudio::detail {
 
-/// The executor-templated I/O object common to `basic_input_stream` and
-/// `basic_output_stream`: construction, open/close, start/stop/abort,
-/// cancel and status. Not thread-safe, like Asio's sockets: use a stream
-/// from one thread (or strand) at a time.
+/// The executor-templated I/O object behind `basic_input_stream`,
+/// `basic_output_stream` and `basic_duplex_stream`: construction,
+/// open/close, start/stop/abort, cancel, status, and the operations of the
+/// directions the stream has. Not thread-safe, like Asio's sockets: use a
+/// stream from one thread (or strand) at a time.
 template <class Executor, direction Dir>
 class stream_base {
+    static constexpr bool reads = has_input(Dir);
+    static constexpr bool writes = has_output(Dir);
+
 public:
     using executor_type = Executor;
+    /// What `open` takes: a `stream_config`, or for duplex a `duplex_config`.
+    using config_type = std::conditional_t<Dir == direction::duplex, duplex_config, stream_config>;
 
-    /// The executor the stream's operations run on by default.
-    executor_type get_executor() const noexcept { return ex_; }
+    /// A stream that is not open yet; see `open`.
+    explicit stream_base(const executor_type& ex) : ex_(ex) {}
+
+    /// Opens a stream. Throws `std::system_error`.
+    stream_base(const executor_type& ex, const config_type& cfg) : ex_(ex) { open(cfg); }
+
+    template <class ExecutionContext>
+        requires std::is_convertible_v<ExecutionContext&, asio::execution_context&>
+    explicit stream_base(ExecutionContext& ctx) : ex_(ctx.get_executor())
+    {
+    }
+
+    template <class ExecutionContext>
+        requires std::is_convertible_v<ExecutionContext&, asio::execution_context&>
+    stream_base(ExecutionContext& ctx, const config_type& cfg) : ex_(ctx.get_executor())
+    {
+        open(cfg);
+    }
+
+    stream_base(stream_base&&) noexcept = default;
+    stream_base& operator=(stream_base&& other) noexcept
+    {
+        if (this != &other) {
+            close();
+            ex_ = other.ex_;
+            impl_ = std::move(other.impl_);
+        }
+        return *this;
+    }
+
+    /// Moves from a stream on another executor type. The source must be idle.
+    template <class Executor1>
+        requires std::is_convertible_v<Executor1, Executor>
+    stream_base(stream_base<Executor1, Dir>&& other) : ex_(other.get_executor())
+    {
+        if (auto c = other.release_core()) {
+            std::error_code ec;
+            adopt(std::move(c), ec);
+            throw_if(ec, "coaudio: move");
+        }
+    }
+
+    ~stream_base() { close(); }
 
     /// Opens a PortAudio stream, closing any stream opened before.
-    void open(const stream_config& cfg)
+    void open(const config_type& cfg)
     {
         std::error_code ec;
         open(cfg, ec);
         throw_if(ec, "coaudio: open");
     }
-    void open(const stream_config& cfg, std::error_code& ec)
+    void open(const config_type& cfg, std::error_code& ec)
     {
         close();
-        auto core = stream_core::open(Dir, cfg, ec);
-        if (ec) return;
-        adopt(std::move(core), ec);
+        std::unique_ptr<stream_core> c;
+        if constexpr (Dir == direction::duplex)
+            c = stream_core::open(Dir, &cfg.input, &cfg.output, ec);
+        else
+            c = stream_core::open(Dir, &cfg, &cfg, ec);
+        if (!ec) adopt(std::move(c), ec);
     }
 
     /// Adopts a core whose callback the caller drives itself (tests, virtual
     /// devices): see `stream_core::process`.
-    void open(std::unique_ptr<stream_core> core)
+    void open(std::unique_ptr<stream_core> c)
     {
         std::error_code ec;
         close();
-        adopt(std::move(core), ec);
+        adopt(std::move(c), ec);
         throw_if(ec, "coaudio: open");
     }
 
+    /// The executor the stream's operations run on by default.
+    executor_type get_executor() const noexcept { return ex_; }
+
     bool is_open() const noexcept { return impl_ && impl_->core->is_open(); }
 
-    /// True while the audio callback runs (started, not yet stopped or lost).
+    /// True while the audio callback runs (started, not yet stopped, finished or lost).
     bool is_active() const noexcept
     {
         if (!is_open()) return false;
@@ -81,7 +136,7 @@ public:
     void abort() { throw_if(control(&stream_core::abort), "coaudio: abort"); }
     void abort(std::error_code& ec) { ec = control(&stream_core::abort); }
 
-    /// Closes the stream. A pending operation completes with
+    /// Closes the stream. Pending operations complete with
     /// `asio::error::operation_aborted`. Closing a closed stream does nothing.
     void close() noexcept
     {
@@ -96,7 +151,7 @@ public:
         ec = {};
     }
 
-    /// Completes a pending operation with `asio::error::operation_aborted`.
+    /// Completes pending operations with `asio::error::operation_aborted`.
     void cancel()
     {
         std::error_code ec;
@@ -109,7 +164,7 @@ public:
             ec = make_error_code(errc::not_open);
             return;
         }
-        impl_->bell.cancel(ec);
+        impl_->cancel(ec);
     }
 
     /// Loss and silence totals since the stream was opened.
@@ -117,47 +172,190 @@ public:
 
     /// The parameters the stream was opened with, as the host granted them
     /// (device, channels, format, actual sample rate, latency in seconds).
-    const stream_params& params() const
-    {
-        if (!impl_) throw std::system_error(make_error_code(errc::not_open), "coaudio: params");
-        return impl_->core->params();
-    }
+    /// For a duplex stream: those of its input; see `input_params` and `output_params`.
+    const stream_params& params() const { return core("params").params(); }
     double sample_rate() const { return params().sample_rate; }
     int channels() const { return params().channels; }
     sample_format format() const { return params().format; }
     std::size_t frame_bytes() const { return params().frame_bytes(); }
-    /// The latency the host granted, in seconds.
+    /// The latency the host granted, in seconds (for duplex: the input's).
     double latency() const { return params().latency; }
-    /// Frames the ring holds: 0 until opened.
-    std::size_t ring_capacity() const noexcept { return impl_ ? impl_->core->ring().capacity() : 0; }
+
+    /// Frames the ring holds (input ring for input, output ring for output); 0 until opened.
+    std::size_t ring_capacity() const noexcept
+        requires(Dir != direction::duplex)
+    {
+        if (!impl_) return 0;
+        return reads ? impl_->core->input().ring.capacity() : impl_->core->output().ring.capacity();
+    }
+
+    /// The stream's clock in seconds (`Pa_GetStreamTime`): the clock of the
+    /// ADC and DAC times that reads and writes report.
+    double time() const { return core("time").time(); }
+    /// The fraction of the callback's time budget in use (`Pa_GetStreamCpuLoad`).
+    double cpu_load() const { return core("cpu_load").cpu_load(); }
 
     /// The PortAudio stream, for calls coaudio does not wrap (null when the
     /// stream is driven by the caller). Do not start, stop or close it.
     PaStream* native_handle() const noexcept { return impl_ ? impl_->core->native_handle() : nullptr; }
 
-protected:
-    explicit stream_base(const executor_type& ex) : ex_(ex) {}
-    stream_base(stream_base&&) noexcept = default;
-    stream_base& operator=(stream_base&& other) noexcept
-    {
-        if (this != &other) {
-            close();
-            ex_ = other.ex_;
-            impl_ = std::move(other.impl_);
-        }
-        return *this;
-    }
-    template <class Ex1>
-    explicit stream_base(stream_base<Ex1, Dir>&& other) : ex_(other.get_executor())
-    {
-        if (auto core = other.release_core()) {
-            std::error_code ec;
-            adopt(std::move(core), ec);
-            throw_if(ec, "coaudio: move");
-        }
-    }
-    ~stream_base() { close(); }
+    // ---- reading (input and duplex) --------------------------------------
 
+    /// Frames waiting in the input ring.
+    std::size_t frames_available() noexcept
+        requires reads
+    {
+        return impl_ ? impl_->core->input().ring.read_available() : 0;
+    }
+
+    /// What the last completed read found: frames lost and overflow events
+    /// just before its first frame, and that frame's ADC time.
+    read_status last_read() const noexcept
+        requires reads
+    {
+        return impl_ ? impl_->last_read : read_status{};
+    }
+
+    /// The input half's parameters.
+    const stream_params& input_params() const
+        requires reads
+    {
+        return core("input_params").input().params;
+    }
+
+    /// Reads one or more whole frames into `buffers`.
+    ///
+    /// Completes as soon as at least one frame has been copied, with the
+    /// number of bytes read (a multiple of `frame_bytes()`). Bytes past the
+    /// last whole frame that fits are left untouched; a non-empty buffer
+    /// smaller than one frame fails with `errc::not_whole_frames`.
+    ///
+    /// Signature: `void(std::error_code, std::size_t bytes)`.
+    /// Errors: `operation_aborted` (cancelled or closed), `errc::not_running`
+    /// (stopped, nothing buffered), `errc::device_lost`, `errc::not_open`,
+    /// `errc::operation_in_progress`.
+    /// Cancellation: terminal and partial.
+    template <class MutableBufferSequence, class Token = default_token_t<executor_type>>
+        requires reads && asio::is_mutable_buffer_sequence<MutableBufferSequence>::value
+    auto async_read_some(const MutableBufferSequence& buffers, Token&& token = Token{})
+    {
+        return byte_op<transfer_kind::read>(buffers, std::forward<Token>(token));
+    }
+
+    /// Reads `samples.size() / channels` interleaved frames into `samples`.
+    ///
+    /// Completes when the span is full, or early, with fewer frames, when
+    /// lost frames follow the ones read (the gap is then reported by the next
+    /// read, in order with its data) or when an error ends it.
+    ///
+    /// Signature: `void(std::error_code, std::size_t frames)`.
+    /// Errors: as `async_read_some`, plus `errc::format_mismatch` (T is not
+    /// the stream's format) and `errc::not_whole_frames` (size not a
+    /// multiple of the channel count).
+    /// Cancellation: terminal and partial; frames already copied are counted.
+    template <sample_type T, std::size_t Extent, class Token = default_token_t<executor_type>>
+        requires reads
+    auto async_read_frames(std::span<T, Extent> samples, Token&& token = Token{})
+    {
+        return interleaved_op<transfer_kind::read, T>(asio::buffer(samples.data(), samples.size_bytes()),
+                                                      samples.size(), std::forward<Token>(token));
+    }
+
+    /// Reads non-interleaved: one span per channel, all the same length;
+    /// otherwise as the interleaved overload.
+    template <sample_type T, class Token = default_token_t<executor_type>>
+        requires reads
+    auto async_read_frames(std::span<const std::span<T>> channels, Token&& token = Token{})
+    {
+        return planar_op<transfer_kind::read, T>(channels, std::forward<Token>(token));
+    }
+
+    // ---- writing (output and duplex) -------------------------------------
+
+    /// Free frames in the output ring: how much a write takes without waiting.
+    std::size_t frames_writable() noexcept
+        requires writes
+    {
+        return impl_ ? impl_->core->output().ring.write_available() : 0;
+    }
+
+    /// What the last completed write learned: when its first frame is
+    /// expected at the DAC.
+    write_status last_write() const noexcept
+        requires writes
+    {
+        return impl_ ? impl_->last_write : write_status{};
+    }
+
+    /// The output half's parameters.
+    const stream_params& output_params() const
+        requires writes
+    {
+        return core("output_params").output().params;
+    }
+
+    /// Writes one or more whole frames from `buffers`.
+    ///
+    /// Completes as soon as at least one frame has been queued, with the
+    /// number of bytes taken (a multiple of `frame_bytes()`). Bytes past the
+    /// last whole frame are not taken; a non-empty buffer smaller than one
+    /// frame fails with `errc::not_whole_frames`.
+    ///
+    /// Signature: `void(std::error_code, std::size_t bytes)`.
+    /// Errors: `operation_aborted` (cancelled or closed), `errc::not_running`
+    /// (finished, or stopped with a full ring), `errc::device_lost`,
+    /// `errc::not_open`, `errc::operation_in_progress`.
+    /// Cancellation: terminal and partial.
+    template <class ConstBufferSequence, class Token = default_token_t<executor_type>>
+        requires writes && asio::is_const_buffer_sequence<ConstBufferSequence>::value
+    auto async_write_some(const ConstBufferSequence& buffers, Token&& token = Token{})
+    {
+        return byte_op<transfer_kind::write>(buffers, std::forward<Token>(token));
+    }
+
+    /// Queues all `samples.size() / channels` interleaved frames of
+    /// `samples`, waiting for ring space as needed.
+    ///
+    /// Signature: `void(std::error_code, std::size_t frames)`.
+    /// Errors: as `async_write_some`, plus `errc::format_mismatch` and
+    /// `errc::not_whole_frames`.
+    /// Cancellation: terminal and partial; frames already queued are counted
+    /// and will be played.
+    template <class T, std::size_t Extent, class Token = default_token_t<executor_type>>
+        requires writes && sample_type<std::remove_const_t<T>>
+    auto async_write_frames(std::span<T, Extent> samples, Token&& token = Token{})
+    {
+        return interleaved_op<transfer_kind::write, std::remove_const_t<T>>(
+            asio::buffer(samples.data(), samples.size_bytes()), samples.size(), std::forward<Token>(token));
+    }
+
+    /// Writes non-interleaved: one span per channel, all the same length;
+    /// otherwise as the interleaved overload.
+    template <class T, class Token = default_token_t<executor_type>>
+        requires writes && sample_type<std::remove_const_t<T>>
+    auto async_write_frames(std::span<const std::span<T>> channels, Token&& token = Token{})
+    {
+        return planar_op<transfer_kind::write, std::remove_const_t<T>>(channels, std::forward<Token>(token));
+    }
+
+    /// Completes once every frame written so far has been played and the
+    /// stream has finished; the stream is then inactive until `start()`.
+    /// Completes at once if the stream is stopped with nothing queued.
+    ///
+    /// Signature: `void(std::error_code)`.
+    /// Errors: `operation_aborted`, `errc::not_running` (stopped with frames
+    /// still queued), `errc::device_lost`, `errc::not_open`,
+    /// `errc::operation_in_progress` (a write is pending).
+    /// Cancellation: terminal and partial; the stream keeps draining.
+    template <class Token = default_token_t<executor_type>>
+        requires writes
+    auto async_drain(Token&& token = Token{})
+    {
+        return launch<transfer_kind::drain, false>(interleaved_target<asio::const_buffer>{{}, 0}, true, {},
+                                                   std::forward<Token>(token));
+    }
+
+protected:
     template <class Ex1, direction>
     friend class stream_base;
 
@@ -165,45 +363,101 @@ protected:
     std::unique_ptr<stream_core> release_core() noexcept
     {
         if (!impl_) return nullptr;
-        if (impl_->bell.is_open()) impl_->bell.release();
-        auto core = std::move(impl_->core);
+        impl_->release_bells();
+        auto c = std::move(impl_->core);
         impl_.reset();
-        return core;
+        return c;
     }
 
-    void adopt(std::unique_ptr<stream_core> core, std::error_code& ec)
+    void adopt(std::unique_ptr<stream_core> c, std::error_code& ec)
     {
-        if (!core || core->dir() != Dir) {
+        if (!c || c->dir() != Dir) {
             ec = make_error_code(errc::invalid_config);
             return;
         }
         try {
-            impl_ = std::make_shared<stream_impl<executor_type>>(ex_, std::move(core));
+            impl_ = std::make_shared<stream_impl<executor_type>>(ex_, std::move(c));
         } catch (const std::system_error& e) {
             ec = e.code();
         }
     }
 
-    // Starts the one composed operation behind every transfer.
-    template <transfer_kind Kind, bool CountFrames, class Buffers, class Token>
-    auto initiate(const Buffers& buffers, std::size_t bytes, bool all, std::error_code precheck, Token&& token)
+    const stream_core& core(const char* what) const
+    {
+        if (!impl_) throw std::system_error(make_error_code(errc::not_open), std::string("coaudio: ") + what);
+        return *impl_->core;
+    }
+
+    executor_type ex_;
+    std::shared_ptr<stream_impl<executor_type>> impl_;
+
+private:
+    template <transfer_kind Kind, bool CountFrames, class Target, class Token>
+    auto launch(Target target, bool all, std::error_code precheck, Token&& token)
     {
         using signature = std::conditional_t<Kind == transfer_kind::drain, void(std::error_code),
                                              void(std::error_code, std::size_t)>;
         return asio::async_compose<Token, signature>(
-            transfer_op<executor_type, Buffers, Kind, CountFrames>(ex_, impl_, buffers, bytes, all, precheck), token,
-            ex_);
+            transfer_op<executor_type, Target, Kind, CountFrames>(ex_, impl_, std::move(target), all, precheck),
+            token, ex_);
+    }
+
+    const stream_params* channel_params(transfer_kind kind) const noexcept
+    {
+        if (!is_open()) return nullptr;
+        return kind == transfer_kind::read ? &impl_->core->input().params : &impl_->core->output().params;
+    }
+
+    template <transfer_kind Kind, class Buffers, class Token>
+    auto byte_op(const Buffers& buffers, Token&& token)
+    {
+        const std::size_t bytes = asio::buffer_size(buffers);
+        std::error_code ec;
+        std::size_t frames = 0;
+        if (const stream_params* p = channel_params(Kind)) {
+            frames = bytes / p->frame_bytes();
+            if (bytes != 0 && frames == 0) ec = make_error_code(errc::not_whole_frames);
+        } else {
+            ec = make_error_code(errc::not_open);
+        }
+        return launch<Kind, false>(interleaved_target<Buffers>{buffers, frames}, false, ec,
+                                   std::forward<Token>(token));
     }
 
     // The precondition of the typed operations: matching type, whole frames.
     template <class T>
-    std::error_code check_samples(std::size_t samples) const noexcept
+    std::error_code check_samples(const stream_params* p, std::size_t samples) const noexcept
     {
-        if (!is_open()) return make_error_code(errc::not_open);
-        const stream_params& p = impl_->core->params();
-        if (sample_traits<T>::format != p.format) return make_error_code(errc::format_mismatch);
-        if (samples % static_cast<std::size_t>(p.channels) != 0) return make_error_code(errc::not_whole_frames);
+        if (p == nullptr) return make_error_code(errc::not_open);
+        if (sample_traits<T>::format != p->format) return make_error_code(errc::format_mismatch);
+        if (samples % static_cast<std::size_t>(p->channels) != 0) return make_error_code(errc::not_whole_frames);
         return {};
+    }
+
+    template <transfer_kind Kind, class T, class Buffer, class Token>
+    auto interleaved_op(const Buffer& buffer, std::size_t samples, Token&& token)
+    {
+        const stream_params* p = channel_params(Kind);
+        std::error_code ec = check_samples<T>(p, samples);
+        const std::size_t frames = ec ? 0 : samples / static_cast<std::size_t>(p->channels);
+        return launch<Kind, true>(interleaved_target<Buffer>{buffer, frames}, true, ec, std::forward<Token>(token));
+    }
+
+    template <transfer_kind Kind, class T, class U, class Token>
+    auto planar_op(std::span<const std::span<U>> channels, Token&& token)
+    {
+        const stream_params* p = channel_params(Kind);
+        std::error_code ec;
+        if (p == nullptr)
+            ec = make_error_code(errc::not_open);
+        else if (sample_traits<T>::format != p->format)
+            ec = make_error_code(errc::format_mismatch);
+        else if (channels.size() != static_cast<std::size_t>(p->channels))
+            ec = make_error_code(errc::invalid_channels);
+        const std::size_t frames = channels.empty() ? 0 : channels[0].size();
+        for (const auto& ch : channels)
+            if (!ec && ch.size() != frames) ec = make_error_code(errc::not_whole_frames);
+        return launch<Kind, true>(planar_target<U>{channels, ec ? 0 : frames}, true, ec, std::forward<Token>(token));
     }
 
     std::error_code start_impl()
@@ -216,9 +470,6 @@ protected:
         if (!impl_) return make_error_code(errc::not_open);
         return ((*impl_->core).*fn)();
     }
-
-    executor_type ex_;
-    std::shared_ptr<stream_impl<executor_type>> impl_;
 };
 
 } // namespace coaudio::detail

@@ -25,7 +25,10 @@
 
 namespace coaudio::detail {
 
-enum class direction : unsigned char { input, output };
+enum class direction : unsigned char { input, output, duplex };
+
+constexpr bool has_input(direction d) noexcept { return d != direction::output; }
+constexpr bool has_output(direction d) noexcept { return d != direction::input; }
 
 /// A counter with one writer (the audio thread) and any number of readers:
 /// a plain load and store, no read-modify-write on the hot path.
@@ -41,6 +44,35 @@ private:
     std::atomic<std::uint64_t> value_{0};
 };
 
+/// A small fixed-capacity SPSC queue of trivially copyable records, for the
+/// facts the audio thread publishes ahead of the frames they describe.
+template <class T, std::size_t N>
+class record_queue {
+    static_assert(std::is_trivially_copyable_v<T>);
+
+public:
+    bool push(const T& v) noexcept
+    {
+        const std::uint64_t t = tail_.load(std::memory_order_relaxed);
+        if (t - head_.load(std::memory_order_acquire) == N) return false;
+        slots_[t % N] = v;
+        tail_.store(t + 1, std::memory_order_release);
+        return true;
+    }
+    const T* front() noexcept
+    {
+        const std::uint64_t h = head_.load(std::memory_order_relaxed);
+        if (h == tail_.load(std::memory_order_acquire)) return nullptr;
+        return &slots_[h % N];
+    }
+    void pop() noexcept { head_.store(head_.load(std::memory_order_relaxed) + 1, std::memory_order_release); }
+
+private:
+    std::array<T, N> slots_{};
+    alignas(64) std::atomic<std::uint64_t> head_{0};
+    alignas(64) std::atomic<std::uint64_t> tail_{0};
+};
+
 /// A gap in the captured data: frames lost just before ring position `position`.
 struct gap {
     std::uint64_t position = 0;
@@ -48,32 +80,42 @@ struct gap {
     std::uint32_t events = 0;
 };
 
-/// A small SPSC queue of gaps, published before the frames that follow them,
-/// so the reader meets each gap exactly where it happened.
-class gap_queue {
-public:
-    static constexpr std::size_t capacity = 64;
+/// When the frame at ring position `position` met the converter (ADC or DAC
+/// time, on the stream's clock).
+struct time_mark {
+    std::uint64_t position = 0;
+    double time = 0;
+};
 
-    bool push(const gap& g) noexcept
+/// The latest time mark, written by the audio thread and read by the io
+/// thread without locks: a sequence counter around two atomics.
+class time_anchor {
+public:
+    void store(std::uint64_t position, double time) noexcept
     {
-        const std::uint64_t t = tail_.load(std::memory_order_relaxed);
-        if (t - head_.load(std::memory_order_acquire) == capacity) return false;
-        slots_[t % capacity] = g;
-        tail_.store(t + 1, std::memory_order_release);
-        return true;
+        const std::uint64_t s = seq_.load(std::memory_order_relaxed);
+        seq_.store(s + 1, std::memory_order_relaxed);
+        std::atomic_thread_fence(std::memory_order_release);
+        position_.store(position, std::memory_order_relaxed);
+        time_.store(time, std::memory_order_relaxed);
+        seq_.store(s + 2, std::memory_order_release);
     }
-    const gap* front() noexcept
+    std::optional<time_mark> load() const noexcept
     {
-        const std::uint64_t h = head_.load(std::memory_order_relaxed);
-        if (h == tail_.load(std::memory_order_acquire)) return nullptr;
-        return &slots_[h % capacity];
+        for (int attempt = 0; attempt < 16; ++attempt) {
+            const std::uint64_t s1 = seq_.load(std::memory_order_acquire);
+            if (s1 == 0) return std::nullopt;
+            const time_mark m{position_.load(std::memory_order_relaxed), time_.load(std::memory_order_relaxed)};
+            std::atomic_thread_fence(std::memory_order_acquire);
+            if ((s1 & 1) == 0 && seq_.load(std::memory_order_relaxed) == s1) return m;
+        }
+        return std::nullopt;
     }
-    void pop() noexcept { head_.store(head_.load(std::memory_order_relaxed) + 1, std::memory_order_release); }
 
 private:
-    std::array<gap, capacity> slots_{};
-    alignas(64) std::atomic<std::uint64_t> head_{0};
-    alignas(64) std::atomic<std::uint64_t> tail_{0};
+    std::atomic<std::uint64_t> seq_{0};
+    std::atomic<std::uint64_t> position_{0};
+    std::atomic<double> time_{0};
 };
 
 /// Stream life as both threads see it.
@@ -87,7 +129,7 @@ enum class run_state : int {
     closed,
 };
 
-/// The resolved parameters of an open stream.
+/// The resolved parameters of one direction of an open stream.
 struct stream_params {
     int device = -1;
     int channels = 1;
@@ -99,57 +141,132 @@ struct stream_params {
     std::size_t frame_bytes() const noexcept { return sample_bytes(format) * static_cast<std::size_t>(channels); }
 };
 
-/// The state shared by the audio thread and the io thread: the ring, the
-/// parked word, the doorbell, the counters and the PortAudio stream.
-///
-/// Heap-pinned: PortAudio holds its address as callback user data. The two
-/// threads meet only in the ring, the parked word, the gap queue and the
-/// atomics below; nothing here takes a lock or allocates after construction.
-class stream_core {
+/// One direction's half of the bridge: its ring, parked word and doorbell,
+/// its counters and the records it publishes with the frames.
+class channel {
 public:
-    /// A core with no PortAudio stream behind it: the caller plays the driver
-    /// by calling `process` (and `finished` when `process` returns
-    /// paComplete) from any one thread. For tests and virtual devices.
-    stream_core(direction dir, const stream_params& p, std::size_t ring_frames)
-        : dir_(dir), params_(p),
-          ring_(ring_size(ring_frames, p), p.frame_bytes()),
-          silence_(silence_byte(p.format))
+    channel(const stream_params& p, std::size_t ring_frames)
+        : params(p), ring(ring_size(ring_frames, p), p.frame_bytes()), silence(silence_byte(p.format))
     {
     }
 
-    /// Opens a PortAudio stream for `cfg`. Returns null and sets `ec` on failure.
-    static std::unique_ptr<stream_core> open(direction dir, const stream_config& cfg, std::error_code& ec)
+    stream_params params;
+    frame_ring ring;
+    doorbell bell;
+    const std::byte silence;
+
+    alignas(64) std::atomic<std::size_t> parked{0};
+
+    // Totals, written by the audio thread only.
+    single_writer_counter frames, overflows, frames_dropped, host_overflows;
+    single_writer_counter underflows, silence_frames, host_underflows;
+
+    // Input: gaps and ADC times, published before the frames they precede.
+    record_queue<gap, 64> gaps;
+    record_queue<time_mark, 256> times;
+    // Output: the DAC time of the frame at the consumer's position.
+    time_anchor dac;
+
+    // Audio-thread private.
+    gap pending{};
+    bool primed = false;
+    time_mark last_time{}; ///< io-thread private: the last ADC mark consumed
+
+    /// Rings the doorbell if a parked operation wanted no more than `ready`
+    /// frames. Both sides use read-modify-writes on `parked`, so either this
+    /// one sees the want, or the io side's exchange synchronises with it and
+    /// its re-check sees the frames just published.
+    void notify(std::size_t ready) noexcept
+    {
+        std::size_t want = parked.fetch_add(0, std::memory_order_acq_rel);
+        if (want != 0 && ready >= want && parked.compare_exchange_strong(want, 0, std::memory_order_acq_rel))
+            bell.ring();
+    }
+
+    void wake() noexcept
+    {
+        parked.store(0, std::memory_order_relaxed);
+        bell.ring();
+    }
+
+private:
+    static std::size_t ring_size(std::size_t requested, const stream_params& p)
+    {
+        if (requested != 0) return requested;
+        const auto tenth = static_cast<std::size_t>(p.sample_rate / 10);
+        return std::max<std::size_t>({tenth, 4 * std::size_t{p.frames_per_block}, 256});
+    }
+};
+
+/// The state shared by the audio thread and the io thread: one channel per
+/// direction, the run state and the PortAudio stream.
+///
+/// Heap-pinned: PortAudio holds its address as callback user data. The two
+/// threads meet only in the channels' rings, parked words and record queues
+/// and in the atomics below; nothing here takes a lock or allocates after
+/// construction.
+class stream_core {
+public:
+    /// A one-direction core with no PortAudio stream behind it: the caller
+    /// plays the driver by calling `process` (and `finished` when `process`
+    /// returns paComplete) from any one thread. For tests and virtual devices.
+    stream_core(direction dir, const stream_params& p, std::size_t ring_frames) : dir_(dir)
+    {
+        if (has_input(dir)) in_.emplace(p, ring_frames);
+        if (has_output(dir)) out_.emplace(p, ring_frames);
+    }
+
+    /// A duplex core with no PortAudio stream behind it.
+    stream_core(const stream_params& in, std::size_t in_ring, const stream_params& out, std::size_t out_ring)
+        : dir_(direction::duplex)
+    {
+        in_.emplace(in, in_ring);
+        out_.emplace(out, out_ring);
+    }
+
+    /// Opens a PortAudio stream. `in_cfg` is used for input and duplex,
+    /// `out_cfg` for output and duplex. Returns null and sets `ec` on failure.
+    static std::unique_ptr<stream_core> open(direction dir, const stream_config* in_cfg, const stream_config* out_cfg,
+                                             std::error_code& ec)
     {
         ec = acquire_library();
         if (ec) return nullptr;
         // Any early return below hands the reference back via lib's destructor.
         struct lib_ref {
             bool held = true;
-            ~lib_ref() { if (held) release_library(); }
+            ~lib_ref()
+            {
+                if (held) release_library();
+            }
         } lib;
 
-        stream_params p;
-        PaStreamParameters sp{};
-        ec = resolve(dir, cfg, p, sp);
+        stream_params in_p, out_p;
+        PaStreamParameters in_sp{}, out_sp{};
+        ec = resolve_pair(dir, in_cfg, out_cfg, in_p, in_sp, out_p, out_sp);
         if (ec) return nullptr;
+        const double rate = has_input(dir) ? in_p.sample_rate : out_p.sample_rate;
+        const unsigned long block = has_input(dir) ? in_p.frames_per_block : out_p.frames_per_block;
 
         std::unique_ptr<stream_core> core;
         try {
-            core = std::make_unique<stream_core>(dir, p, cfg.ring_frames);
+            if (dir == direction::duplex)
+                core = std::make_unique<stream_core>(in_p, in_cfg->ring_frames, out_p, out_cfg->ring_frames);
+            else
+                core = std::make_unique<stream_core>(dir, has_input(dir) ? in_p : out_p,
+                                                     has_input(dir) ? in_cfg->ring_frames : out_cfg->ring_frames);
         } catch (const std::system_error& e) {
             ec = e.code();
             return nullptr;
         }
         {
             std::lock_guard lock(control_mutex());
-            const PaStreamParameters* in = dir == direction::input ? &sp : nullptr;
-            const PaStreamParameters* out = dir == direction::output ? &sp : nullptr;
-            ec = map_open_error(Pa_IsFormatSupported(in, out, p.sample_rate));
+            const PaStreamParameters* in = has_input(dir) ? &in_sp : nullptr;
+            const PaStreamParameters* out = has_output(dir) ? &out_sp : nullptr;
+            ec = map_open_error(Pa_IsFormatSupported(in, out, rate));
             if (!ec) {
-                ec = map_open_error(Pa_OpenStream(&core->pa_, in, out, p.sample_rate,
-                                                  p.frames_per_block == 0 ? paFramesPerBufferUnspecified
-                                                                          : p.frames_per_block,
-                                                  paNoFlag, &stream_core::pa_callback, core.get()));
+                ec = map_open_error(Pa_OpenStream(&core->pa_, in, out, rate,
+                                                  block == 0 ? paFramesPerBufferUnspecified : block, paNoFlag,
+                                                  &stream_core::pa_callback, core.get()));
             }
             if (ec) {
                 core->pa_ = nullptr;
@@ -157,8 +274,14 @@ public:
             }
             Pa_SetStreamFinishedCallback(core->pa_, &stream_core::pa_finished);
             if (const PaStreamInfo* info = Pa_GetStreamInfo(core->pa_)) {
-                core->params_.sample_rate = info->sampleRate;
-                core->params_.latency = dir == direction::input ? info->inputLatency : info->outputLatency;
+                if (core->in_) {
+                    core->in_->params.sample_rate = info->sampleRate;
+                    core->in_->params.latency = info->inputLatency;
+                }
+                if (core->out_) {
+                    core->out_->params.sample_rate = info->sampleRate;
+                    core->out_->params.latency = info->outputLatency;
+                }
             }
         }
         core->owns_library_ = true;
@@ -166,22 +289,43 @@ public:
         return core;
     }
 
+    /// Checks a configuration the way `open` would, without opening anything.
+    static std::error_code check(direction dir, const stream_config* in_cfg, const stream_config* out_cfg)
+    {
+        std::error_code ec = acquire_library();
+        if (ec) return ec;
+        stream_params in_p, out_p;
+        PaStreamParameters in_sp{}, out_sp{};
+        {
+            std::lock_guard lock(control_mutex());
+            ec = resolve_pair(dir, in_cfg, out_cfg, in_p, in_sp, out_p, out_sp);
+            if (!ec)
+                ec = map_open_error(Pa_IsFormatSupported(has_input(dir) ? &in_sp : nullptr,
+                                                         has_output(dir) ? &out_sp : nullptr,
+                                                         has_input(dir) ? in_p.sample_rate : out_p.sample_rate));
+        }
+        release_library();
+        return ec;
+    }
+
     stream_core(const stream_core&) = delete;
     stream_core& operator=(const stream_core&) = delete;
 
-    ~stream_core()
-    {
-        close();
-    }
+    ~stream_core() { close(); }
 
     // ---- audio thread ---------------------------------------------------
 
     /// The PortAudio callback, also callable by any thread playing the driver.
-    /// Copies frames between the device buffer and the ring, counts losses
-    /// and rings the doorbell only when a parked operation can now proceed.
-    int process(const void* input, void* output, std::size_t frames, PaStreamCallbackFlags flags) noexcept
+    /// Copies frames between the device buffers and the rings, counts losses
+    /// and rings a doorbell only when a parked operation can now proceed.
+    /// `adc_time`/`dac_time` are the converter times of the first frame of
+    /// each buffer (0 when unknown).
+    int process(const void* input, void* output, std::size_t frames, PaStreamCallbackFlags flags,
+                double adc_time = 0.0, double dac_time = 0.0) noexcept
     {
-        return dir_ == direction::input ? capture(input, frames, flags) : playback(output, frames, flags);
+        if (in_) capture(*in_, input, frames, flags, adc_time);
+        if (out_) return playback(*out_, output, frames, flags, dac_time);
+        return paContinue;
     }
 
     /// Called when the stream has become inactive (PortAudio's finished
@@ -193,45 +337,56 @@ public:
             run_state next;
             switch (static_cast<run_state>(s)) {
             case run_state::running: next = run_state::lost; break;
-            case run_state::draining: next = run_state::finished; break;
+            case run_state::draining:
+                // Completion comes after the ring ran dry; an end with frames
+                // still queued is the device going away mid-drain.
+                next = out_ && out_->ring.writable_from_consumer() != out_->ring.capacity() ? run_state::lost
+                                                                                            : run_state::finished;
+                break;
             default: next = static_cast<run_state>(s); break;
             }
             if (state_.compare_exchange_weak(s, static_cast<int>(next), std::memory_order_acq_rel)) break;
         }
-        parked_.store(0, std::memory_order_relaxed);
-        bell_.ring();
+        wake_all();
     }
 
-    static int pa_callback(const void* in, void* out, unsigned long frames, const PaStreamCallbackTimeInfo*,
+    static int pa_callback(const void* in, void* out, unsigned long frames, const PaStreamCallbackTimeInfo* time,
                            PaStreamCallbackFlags flags, void* self) noexcept
     {
-        return static_cast<stream_core*>(self)->process(in, out, frames, flags);
+        return static_cast<stream_core*>(self)->process(in, out, frames, flags,
+                                                        time ? time->inputBufferAdcTime : 0.0,
+                                                        time ? time->outputBufferDacTime : 0.0);
     }
     static void pa_finished(void* self) noexcept { static_cast<stream_core*>(self)->finished(); }
 
     // ---- io thread ------------------------------------------------------
 
     direction dir() const noexcept { return dir_; }
-    const stream_params& params() const noexcept { return params_; }
-    frame_ring& ring() noexcept { return ring_; }
-    doorbell& bell() noexcept { return bell_; }
+    channel& input() noexcept { return *in_; }
+    channel& output() noexcept { return *out_; }
+    const channel& input() const noexcept { return *in_; }
+    const channel& output() const noexcept { return *out_; }
+    /// The channel of a one-direction stream; the input of a duplex one.
+    const stream_params& params() const noexcept { return in_ ? in_->params : out_->params; }
+    /// The ring of a one-direction stream; the input's of a duplex one.
+    frame_ring& ring() noexcept { return in_ ? in_->ring : out_->ring; }
     PaStream* native_handle() const noexcept { return pa_; }
     run_state state() const noexcept { return static_cast<run_state>(state_.load(std::memory_order_acquire)); }
     bool is_open() const noexcept { return state() != run_state::closed; }
 
-    /// Frames the io side can move now: readable for input, free for output.
-    std::size_t ready() noexcept
+    /// Frames the io side can move now on `c`: readable for input, free for output.
+    std::size_t ready(channel& c) noexcept
     {
-        return dir_ == direction::input ? ring_.read_available() : ring_.write_available();
+        return &c == in_.operator->() ? c.ring.read_available() : c.ring.write_available();
     }
 
-    /// True when waiting cannot help: no more frames will come (input) or go (output).
-    bool will_not_progress() const noexcept
+    /// True when waiting on `c` cannot help: no more frames will come (input) or go (output).
+    bool will_not_progress(const channel& c) const noexcept
     {
         switch (state()) {
         case run_state::running:
         case run_state::draining: return false;
-        case run_state::stopped: return dir_ == direction::input; // output may pre-roll until full
+        case run_state::stopped: return &c == in_.operator->(); // output may pre-roll until full
         default: return true;
         }
     }
@@ -249,59 +404,101 @@ public:
     /// Notices a stream that died without telling: some hosts (JACK among
     /// them) stop calling back when their server goes away, and only
     /// `Pa_IsStreamActive` tells. Marks the stream lost and wakes the parked
-    /// operation. io thread only.
+    /// operations.
     void check_alive() noexcept
     {
         if (pa_ == nullptr || state() != run_state::running || Pa_IsStreamActive(pa_) == 1) return;
         int expected = static_cast<int>(run_state::running);
         if (state_.compare_exchange_strong(expected, static_cast<int>(run_state::lost), std::memory_order_acq_rel))
-            bell_.ring();
+            wake_all();
     }
 
-    /// Announces that an operation waits for `want` frames and re-checks.
-    /// Returns false (not parked) when it can go on already: the re-check
-    /// after the exchange closes the race with the audio thread.
-    bool park(std::size_t want) noexcept
+    /// Announces that an operation on `c` waits for `want` frames and
+    /// re-checks. Returns false (not parked) when it can go on already: the
+    /// re-check after the exchange closes the race with the audio thread.
+    bool park(channel& c, std::size_t want) noexcept
     {
-        parked_.exchange(want, std::memory_order_acq_rel);
-        if (ready() >= want || will_not_progress()) {
-            parked_.exchange(0, std::memory_order_acq_rel);
+        c.parked.exchange(want, std::memory_order_acq_rel);
+        if (ready(c) >= want || will_not_progress(c)) {
+            c.parked.exchange(0, std::memory_order_acq_rel);
             return false;
         }
         return true;
     }
-    void unpark() noexcept { parked_.store(0, std::memory_order_relaxed); }
+    void unpark(channel& c) noexcept { c.parked.store(0, std::memory_order_relaxed); }
 
-    /// Takes the gap (if any) that sits at the consumer's position, and
-    /// returns how many frames may be read before the next gap.
+    /// Input: takes the gap (if any) at the consumer's position and returns
+    /// how many frames may be read before the next gap.
     std::size_t take_gap(read_status& st, std::size_t max_frames) noexcept
     {
-        const std::uint64_t r = ring_.read_index();
-        const gap* g = gaps_.front();
+        channel& c = *in_;
+        const std::uint64_t r = c.ring.read_index();
+        const gap* g = c.gaps.front();
         if (g != nullptr && g->position == r) {
             st.frames_lost += g->frames;
             st.overflows += g->events;
-            gaps_.pop();
-            g = gaps_.front();
+            c.gaps.pop();
+            g = c.gaps.front();
         }
-        if (const std::uint64_t sf = spilled_frames_.exchange(0, std::memory_order_acq_rel)) st.frames_lost += sf;
-        if (const std::uint32_t se = spilled_events_.exchange(0, std::memory_order_acq_rel)) st.overflows += se;
         if (g != nullptr && g->position > r) max_frames = std::min<std::uint64_t>(max_frames, g->position - r);
         return max_frames;
     }
 
-    /// True when a gap sits exactly at the consumer's position.
+    /// Input: true when a gap sits exactly at the consumer's position.
     bool gap_here() noexcept
     {
-        const gap* g = gaps_.front();
-        return g != nullptr && g->position == ring_.read_index();
+        const gap* g = in_->gaps.front();
+        return g != nullptr && g->position == in_->ring.read_index();
+    }
+
+    /// Input: the ADC time of the frame at the consumer's position, from the
+    /// mark of the callback that captured it; 0 when the host gives none.
+    double input_time_here() noexcept
+    {
+        channel& c = *in_;
+        const std::uint64_t r = c.ring.read_index();
+        while (const time_mark* m = c.times.front()) {
+            if (m->position > r) break;
+            c.last_time = *m;
+            c.times.pop();
+        }
+        if (c.last_time.time == 0.0 && c.last_time.position == 0) return 0.0;
+        return c.last_time.time + double(r - c.last_time.position) / c.params.sample_rate;
+    }
+
+    /// Output: when the frame that the next write queues is expected at the
+    /// DAC, extrapolated from the last callback's mark; 0 before the first.
+    double output_time_here() noexcept
+    {
+        channel& c = *out_;
+        const auto m = c.dac.load();
+        if (!m || m->time == 0.0) return 0.0;
+        const std::uint64_t w = c.ring.write_index();
+        return m->time + (double(w) - double(m->position)) / c.params.sample_rate;
     }
 
     stream_counters counters() const noexcept
     {
-        return {frames_.get(),    overflows_.get(),  frames_dropped_.get(), host_overflows_.get(),
-                underflows_.get(), silence_frames_.get(), host_underflows_.get()};
+        stream_counters s;
+        if (in_) {
+            s.frames += in_->frames.get();
+            s.overflows = in_->overflows.get();
+            s.frames_dropped = in_->frames_dropped.get();
+            s.host_overflows = in_->host_overflows.get();
+        }
+        if (out_) {
+            if (!in_) s.frames = out_->frames.get();
+            s.underflows = out_->underflows.get();
+            s.silence_frames = out_->silence_frames.get();
+            s.host_underflows = out_->host_underflows.get();
+        }
+        return s;
     }
+
+    /// The stream's clock (PortAudio's stream time), in seconds; 0 without PortAudio.
+    double time() const noexcept { return pa_ != nullptr ? Pa_GetStreamTime(pa_) : 0.0; }
+    /// The fraction of the callback's time budget spent, as PortAudio measures it.
+    double cpu_load() const noexcept { return pa_ != nullptr ? Pa_GetStreamCpuLoad(pa_) : 0.0; }
 
     std::error_code start()
     {
@@ -321,12 +518,12 @@ public:
     std::error_code stop()
     {
         if (!is_open()) return make_error_code(errc::not_open);
-        if (dir_ == direction::output && state() == run_state::running) {
-            int expected = static_cast<int>(run_state::running);
-            state_.compare_exchange_strong(expected, static_cast<int>(run_state::draining));
+        if (out_ && state() == run_state::running) {
+            request_drain();
             // The callback completes the stream once the ring is empty; wait
             // for that, bounded by the ring's duration plus the host latency.
-            const double seconds = static_cast<double>(ring_.capacity()) / params_.sample_rate + params_.latency + 1.0;
+            const double seconds =
+                double(out_->ring.capacity()) / out_->params.sample_rate + out_->params.latency + 1.0;
             const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
             while (state() == run_state::draining && std::chrono::steady_clock::now() < deadline)
                 std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -342,7 +539,6 @@ public:
     }
 
     /// Asks the callback to finish once the queued output has been played.
-    /// Output only; the stream then reports `run_state::finished`.
     void request_drain() noexcept
     {
         int expected = static_cast<int>(run_state::running);
@@ -360,7 +556,7 @@ public:
             pa_ = nullptr;
         }
         state_.store(static_cast<int>(run_state::closed), std::memory_order_release);
-        bell_.ring();
+        wake_all();
         if (owns_library_) {
             owns_library_ = false;
             release_library();
@@ -368,26 +564,48 @@ public:
     }
 
 private:
-    static std::size_t ring_size(std::size_t requested, const stream_params& p)
-    {
-        if (requested != 0) return requested;
-        const auto tenth = static_cast<std::size_t>(p.sample_rate / 10);
-        return std::max<std::size_t>({tenth, 4 * std::size_t{p.frames_per_block}, 256});
-    }
-
     static std::error_code map_open_error(PaError e) noexcept
     {
         switch (e) {
         case paInvalidSampleRate: return make_error_code(errc::invalid_sample_rate);
         case paInvalidChannelCount: return make_error_code(errc::invalid_channels);
         case paInvalidDevice: return make_error_code(errc::device_not_found);
+        case paSampleFormatNotSupported: return make_error_code(errc::invalid_format);
         default: return pa_error(e);
         }
     }
 
-    static std::error_code resolve(direction dir, const stream_config& cfg, stream_params& p, PaStreamParameters& sp)
+    static std::error_code resolve_pair(direction dir, const stream_config* in_cfg, const stream_config* out_cfg,
+                                        stream_params& in_p, PaStreamParameters& in_sp, stream_params& out_p,
+                                        PaStreamParameters& out_sp)
     {
-        const bool in = dir == direction::input;
+        if (has_input(dir)) {
+            if (in_cfg == nullptr) return make_error_code(errc::invalid_config);
+            if (auto ec = resolve(true, *in_cfg, in_p, in_sp)) return ec;
+        }
+        if (has_output(dir)) {
+            if (out_cfg == nullptr) return make_error_code(errc::invalid_config);
+            if (auto ec = resolve(false, *out_cfg, out_p, out_sp)) return ec;
+        }
+        if (dir == direction::duplex) {
+            // One stream, one clock: both halves share the rate and block size.
+            if (in_p.sample_rate != out_p.sample_rate) {
+                if (in_cfg->sample_rate != 0.0 && out_cfg->sample_rate != 0.0)
+                    return make_error_code(errc::invalid_sample_rate);
+                const double rate = in_cfg->sample_rate != 0.0 ? in_p.sample_rate : out_p.sample_rate;
+                in_p.sample_rate = out_p.sample_rate = rate;
+            }
+            if (in_p.frames_per_block != out_p.frames_per_block) {
+                if (in_p.frames_per_block != 0 && out_p.frames_per_block != 0)
+                    return make_error_code(errc::invalid_config);
+                in_p.frames_per_block = out_p.frames_per_block = std::max(in_p.frames_per_block, out_p.frames_per_block);
+            }
+        }
+        return {};
+    }
+
+    static std::error_code resolve(bool in, const stream_config& cfg, stream_params& p, PaStreamParameters& sp)
+    {
         int dev = cfg.device ? *cfg.device : (in ? Pa_GetDefaultInputDevice() : Pa_GetDefaultOutputDevice());
         if (!cfg.device && dev == paNoDevice) return make_error_code(errc::no_default_device);
         if (dev < 0 || dev >= Pa_GetDeviceCount()) return make_error_code(errc::device_not_found);
@@ -397,15 +615,21 @@ private:
         if (cfg.channels <= 0 || cfg.channels > max_channels) return make_error_code(errc::invalid_channels);
         const double rate = cfg.sample_rate == 0.0 ? info->defaultSampleRate : cfg.sample_rate;
         if (!(rate > 0.0) || !std::isfinite(rate)) return make_error_code(errc::invalid_sample_rate);
+        if (sample_bytes(cfg.format) == 0) return make_error_code(errc::invalid_format);
         double latency = 0;
         switch (cfg.latency.kind) {
-        case latency_hint::mode::low: latency = in ? info->defaultLowInputLatency : info->defaultLowOutputLatency; break;
-        case latency_hint::mode::high: latency = in ? info->defaultHighInputLatency : info->defaultHighOutputLatency; break;
+        case latency_hint::mode::low:
+            latency = in ? info->defaultLowInputLatency : info->defaultLowOutputLatency;
+            break;
+        case latency_hint::mode::high:
+            latency = in ? info->defaultHighInputLatency : info->defaultHighOutputLatency;
+            break;
         case latency_hint::mode::seconds:
             if (!(cfg.latency.value >= 0.0) || !std::isfinite(cfg.latency.value))
-                return make_error_code(errc::invalid_config);
+                return make_error_code(errc::invalid_latency);
             latency = cfg.latency.value;
             break;
+        default: return make_error_code(errc::invalid_latency);
         }
         if (cfg.ring_frames > (std::size_t{1} << 30)) return make_error_code(errc::invalid_config);
         p.device = dev;
@@ -423,6 +647,12 @@ private:
         return {};
     }
 
+    void wake_all() noexcept
+    {
+        if (in_) in_->wake();
+        if (out_) out_->wake();
+    }
+
     std::error_code halt(PaError (*fn)(PaStream*))
     {
         const run_state before = state();
@@ -432,110 +662,84 @@ private:
         // A lost stream stays lost so that pending and later operations learn why.
         state_.store(static_cast<int>(before == run_state::lost ? run_state::lost : run_state::stopped),
                      std::memory_order_release);
-        bell_.ring();
+        wake_all();
         return ec;
     }
 
-    // Rings the doorbell if a parked operation wanted no more than `ready`
-    // frames. Both sides use read-modify-writes on parked_, so either this
-    // one sees the want, or the io side's exchange synchronises with it and
-    // its re-check sees the frames just published.
-    void notify(std::size_t ready) noexcept
-    {
-        std::size_t want = parked_.fetch_add(0, std::memory_order_acq_rel);
-        if (want != 0 && ready >= want && parked_.compare_exchange_strong(want, 0, std::memory_order_acq_rel))
-            bell_.ring();
-    }
-
-    int capture(const void* input, std::size_t frames, PaStreamCallbackFlags flags) noexcept
+    static void capture(channel& c, const void* input, std::size_t frames, PaStreamCallbackFlags flags,
+                        double adc_time) noexcept
     {
         if (flags & paInputOverflow) {
-            host_overflows_.add(1);
-            pending_.position = ring_.write_index();
-            ++pending_.events;
+            c.host_overflows.add(1);
+            c.pending.position = c.ring.write_index();
+            ++c.pending.events;
         }
-        const ring_regions r = ring_.prepare_write(frames);
+        ring_regions r = c.ring.prepare_write(frames);
+        // A gap must be published before the frames that follow it. Should
+        // the gap queue be full (a reader taking a frame at a time from an
+        // overflowing ring), these frames join the gap instead, so that every
+        // gap is still reported exactly where it is.
+        if (r.frames > 0 && c.pending.events != 0 && !c.gaps.push(c.pending)) r.frames = 0;
         if (r.frames > 0) {
-            if (pending_.events != 0) publish_gap();
+            c.pending = {};
+            // A full mark queue only costs precision: the reader extrapolates
+            // from the last mark it has.
+            if (adc_time != 0.0) c.times.push({c.ring.write_index(), adc_time});
             if (input != nullptr) {
                 const auto* src = static_cast<const std::byte*>(input);
                 std::memcpy(r.first.data(), src, r.first.size());
                 if (!r.second.empty()) std::memcpy(r.second.data(), src + r.first.size(), r.second.size());
             } else { // the host had no input for this block
-                std::memset(r.first.data(), std::to_integer<int>(silence_), r.first.size());
-                std::memset(r.second.data(), std::to_integer<int>(silence_), r.second.size());
+                std::memset(r.first.data(), std::to_integer<int>(c.silence), r.first.size());
+                std::memset(r.second.data(), std::to_integer<int>(c.silence), r.second.size());
             }
-            ring_.commit_write(r.frames);
-            frames_.add(r.frames);
+            c.ring.commit_write(r.frames);
+            c.frames.add(r.frames);
         }
         if (r.frames < frames) {
             const std::size_t lost = frames - r.frames;
-            frames_dropped_.add(lost);
-            if (pending_.events == 0) pending_.position = ring_.write_index();
-            pending_.frames += lost;
-            ++pending_.events;
+            c.frames_dropped.add(lost);
+            if (c.pending.events == 0) c.pending.position = c.ring.write_index();
+            c.pending.frames += lost;
+            if (!(flags & paInputOverflow) || r.frames > 0) ++c.pending.events;
         }
-        if ((flags & paInputOverflow) || r.frames < frames) overflows_.add(1);
-        if (r.frames > 0) notify(ring_.readable_from_producer());
-        return paContinue;
+        if ((flags & paInputOverflow) || r.frames < frames) c.overflows.add(1);
+        if (r.frames > 0) c.notify(c.ring.readable_from_producer());
     }
 
-    // Makes the pending gap visible to the reader, ahead of the frames that follow it.
-    void publish_gap() noexcept
+    int playback(channel& c, void* output, std::size_t frames, PaStreamCallbackFlags flags, double dac_time) noexcept
     {
-        // The queue holds more gaps than a full ring can separate; should it
-        // fill anyway, the totals survive and are reported with the next gap.
-        if (!gaps_.push(pending_)) {
-            spilled_frames_.fetch_add(pending_.frames, std::memory_order_acq_rel);
-            spilled_events_.fetch_add(pending_.events, std::memory_order_acq_rel);
-        }
-        pending_ = {};
-    }
-
-    int playback(void* output, std::size_t frames, PaStreamCallbackFlags flags) noexcept
-    {
-        if (flags & paOutputUnderflow) host_underflows_.add(1);
-        const std::size_t got = ring_.read(output, frames);
+        if (flags & paOutputUnderflow) c.host_underflows.add(1);
+        if (dac_time != 0.0) c.dac.store(c.ring.read_index(), dac_time);
+        const std::size_t got = c.ring.read(output, frames);
         const bool draining = state_.load(std::memory_order_acquire) == static_cast<int>(run_state::draining);
         if (got < frames) {
-            const std::size_t fb = params_.frame_bytes();
-            std::memset(static_cast<std::byte*>(output) + got * fb, std::to_integer<int>(silence_),
+            const std::size_t fb = c.params.frame_bytes();
+            std::memset(static_cast<std::byte*>(output) + got * fb, std::to_integer<int>(c.silence),
                         (frames - got) * fb);
             // Before the first frame arrives silence is the expected pre-roll, and
             // after a drain it is the tail: neither is a writer falling behind.
-            if (primed_ && !draining) {
-                underflows_.add(1);
-                silence_frames_.add(frames - got);
+            if (c.primed && !draining) {
+                c.underflows.add(1);
+                c.silence_frames.add(frames - got);
             }
         }
         if (got > 0) {
-            primed_ = true;
-            frames_.add(got);
+            c.primed = true;
+            c.frames.add(got);
         }
-        notify(ring_.writable_from_consumer());
-        if (draining && ring_.writable_from_consumer() == ring_.capacity()) return paComplete;
+        const std::size_t free = c.ring.writable_from_consumer();
+        c.notify(free);
+        if (draining && free == c.ring.capacity()) return paComplete;
         return paContinue;
     }
 
     const direction dir_;
-    stream_params params_;
-    frame_ring ring_;
-    doorbell bell_;
+    std::optional<channel> in_;
+    std::optional<channel> out_;
     PaStream* pa_ = nullptr;
     bool owns_library_ = false;
-    const std::byte silence_;
-
-    alignas(64) std::atomic<std::size_t> parked_{0};
     std::atomic<int> state_{static_cast<int>(run_state::stopped)};
-
-    // Written by the audio thread only.
-    gap pending_{};
-    bool primed_ = false;
-    single_writer_counter frames_, overflows_, frames_dropped_, host_overflows_;
-    single_writer_counter underflows_, silence_frames_, host_underflows_;
-    gap_queue gaps_;
-    std::atomic<std::uint64_t> spilled_frames_{0};
-    std::atomic<std::uint32_t> spilled_events_{0};
 };
 
 } // namespace coaudio::detail

@@ -1,4 +1,4 @@
-// coaudio: the io-side state of a stream and the operations that move frames.
+// coaudio: the io-side state of a stream and the operation that moves frames.
 // Distributed under the Boost Software License, Version 1.0.
 #ifndef COAUDIO_DETAIL_STREAM_IMPL_HPP
 #define COAUDIO_DETAIL_STREAM_IMPL_HPP
@@ -6,41 +6,59 @@
 #include <coaudio/config.hpp>
 #include <coaudio/detail/stream_core.hpp>
 
+#include <asio/basic_waitable_timer.hpp>
 #include <asio/buffer.hpp>
-#include <asio/cancellation_type.hpp>
 #include <asio/compose.hpp>
 #include <asio/error.hpp>
 #include <asio/post.hpp>
-#include <asio/basic_waitable_timer.hpp>
 #include <asio/posix/basic_stream_descriptor.hpp>
 
 #include <chrono>
-
 #include <cstring>
 #include <memory>
+#include <optional>
+#include <span>
 
 namespace coaudio::detail {
 
-/// What the io side owns: the core and the doorbell's Asio descriptor.
-/// Shared with pending operations so that closing or destroying the stream
-/// while one is parked leaves it something valid to complete from.
+/// What the io side owns: the core, and an Asio descriptor on each
+/// channel's doorbell. Shared with pending operations so that closing or
+/// destroying the stream while one is parked leaves it something valid to
+/// complete from.
 template <class Executor>
 struct stream_impl {
-    stream_impl(const Executor& ex, std::unique_ptr<stream_core> c)
-        : core(std::move(c)), bell(ex, core->bell().native_handle()), watchdog(ex)
+    using descriptor = asio::posix::basic_stream_descriptor<Executor>;
+
+    stream_impl(const Executor& ex, std::unique_ptr<stream_core> c) : core(std::move(c)), watchdog(ex)
     {
+        if (has_input(core->dir())) in_bell.emplace(ex, core->input().bell.native_handle());
+        if (has_output(core->dir())) out_bell.emplace(ex, core->output().bell.native_handle());
     }
     stream_impl(const stream_impl&) = delete;
     stream_impl& operator=(const stream_impl&) = delete;
     ~stream_impl() { close(); }
 
     /// Cancels pending waits, then closes the PortAudio stream. The doorbell
-    /// descriptor belongs to the core, so Asio gives it back instead of closing it.
+    /// descriptors belong to the core, so Asio gives them back instead of
+    /// closing them.
     void close() noexcept
     {
-        if (bell.is_open()) bell.release();
+        release_bells();
         watchdog.cancel();
         if (core) core->close();
+    }
+
+    void release_bells() noexcept
+    {
+        if (in_bell && in_bell->is_open()) in_bell->release();
+        if (out_bell && out_bell->is_open()) out_bell->release();
+    }
+
+    void cancel(std::error_code& ec)
+    {
+        ec = {};
+        if (in_bell) in_bell->cancel(ec);
+        if (!ec && out_bell) out_bell->cancel(ec);
     }
 
     /// While an operation is parked on a PortAudio stream, looks every
@@ -57,19 +75,22 @@ struct stream_impl {
             self->watchdog_armed = false;
             if (ec || !self->core->is_open()) return;
             self->core->check_alive();
-            if (self->busy) arm_watchdog(self);
+            if (self->read_busy || self->write_busy) arm_watchdog(self);
         });
     }
 
     static constexpr std::chrono::milliseconds watchdog_period{200};
 
     std::unique_ptr<stream_core> core;
-    asio::posix::basic_stream_descriptor<Executor> bell;
+    std::optional<descriptor> in_bell;
+    std::optional<descriptor> out_bell;
     asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>, Executor>
         watchdog;
     bool watchdog_armed = false;
-    bool busy = false;     ///< one transfer (read, or write/drain) outstanding
-    read_status last_read; ///< input: what the last completed read found
+    bool read_busy = false;  ///< one read outstanding
+    bool write_busy = false; ///< one write or drain outstanding
+    read_status last_read;   ///< what the last completed read found
+    write_status last_write; ///< what the last completed write learned
 };
 
 /// Calls `fn(pointer, length)` for the byte range [offset, offset + length)
@@ -92,22 +113,68 @@ void for_each_piece(const Buffers& buffers, std::size_t offset, std::size_t leng
     }
 }
 
+/// The caller's side of a transfer: interleaved bytes in an Asio buffer
+/// sequence. `move(frame, ring, frames, frame_bytes, to_ring)` copies
+/// `frames` whole frames between the ring and the caller's frame `frame`.
+template <class Buffers>
+struct interleaved_target {
+    Buffers buffers;
+    std::size_t frames;
+
+    void move(std::size_t frame, std::byte* ring, std::size_t n, std::size_t fb, bool to_ring) const
+    {
+        for_each_piece(buffers, frame * fb, n * fb, [&](std::byte* user, std::size_t len) {
+            if (to_ring)
+                std::memcpy(ring, user, len);
+            else
+                std::memcpy(user, ring, len);
+            ring += len;
+        });
+    }
+};
+
+/// The caller's side of a transfer: one span per channel (non-interleaved),
+/// each `frames` samples long; the ring stays interleaved.
+template <class T>
+struct planar_target {
+    std::span<const std::span<T>> channels;
+    std::size_t frames;
+
+    void move(std::size_t frame, std::byte* ring, std::size_t n, std::size_t fb, bool to_ring) const
+    {
+        const std::size_t sb = fb / channels.size();
+        for (std::size_t f = 0; f < n; ++f)
+            for (std::size_t ch = 0; ch < channels.size(); ++ch) {
+                std::byte* slot = ring + f * fb + ch * sb;
+                auto* user = reinterpret_cast<std::byte*>(
+                    const_cast<std::remove_const_t<T>*>(channels[ch].data() + frame + f));
+                if (to_ring)
+                    std::memcpy(slot, user, sb);
+                else
+                    std::memcpy(user, slot, sb);
+            }
+    }
+};
+
 enum class transfer_kind { read, write, drain };
 
 /// The one composed operation behind every read, write and drain.
 ///
-/// Moves whole frames between the ring and the caller's buffers; when the
-/// ring cannot satisfy it, parks on the doorbell (an Asio descriptor wait, so
-/// handler allocation, work tracking and cancellation are Asio's). `all`
-/// asks for every frame the buffers hold; otherwise one frame or more
-/// completes it, as `read_some`/`write_some` do. It never completes inside
-/// its initiating function.
-template <class Executor, class Buffers, transfer_kind Kind, bool CountFrames = false>
+/// Moves whole frames between a channel's ring and the caller's target;
+/// when the ring cannot satisfy it, parks on the channel's doorbell (an Asio
+/// descriptor wait, so handler allocation, work tracking and cancellation
+/// are Asio's). `all` asks for every frame of the target; otherwise one frame
+/// or more completes it, as `read_some`/`write_some` do. Completes with a
+/// count of frames, or of bytes when `CountFrames` is false. It never
+/// completes inside its initiating function.
+template <class Executor, class Target, transfer_kind Kind, bool CountFrames>
 class transfer_op {
+    static constexpr bool reading = Kind == transfer_kind::read;
+
 public:
-    transfer_op(const Executor& ex, std::shared_ptr<stream_impl<Executor>> impl, const Buffers& buffers,
-                std::size_t bytes, bool all, std::error_code precheck)
-        : ex_(ex), impl_(std::move(impl)), buffers_(buffers), bytes_(bytes), all_(all), ec_(precheck)
+    transfer_op(const Executor& ex, std::shared_ptr<stream_impl<Executor>> impl, Target target, bool all,
+                std::error_code precheck)
+        : ex_(ex), impl_(std::move(impl)), target_(std::move(target)), all_(all), ec_(precheck)
     {
     }
 
@@ -124,13 +191,22 @@ public:
 private:
     enum class step { start, waiting, posted };
 
+    channel& chan() const noexcept { return reading ? impl_->core->input() : impl_->core->output(); }
+    bool& busy() const noexcept { return reading ? impl_->read_busy : impl_->write_busy; }
+    typename stream_impl<Executor>::descriptor& bell() const noexcept
+    {
+        return reading ? *impl_->in_bell : *impl_->out_bell;
+    }
+
     template <class Self>
     void start(Self& self)
     {
         self.reset_cancellation_state(asio::enable_partial_cancellation());
         if (!ec_) ec_ = check();
-        if (!ec_ && bytes_ > 0) {
-            impl_->busy = owns_busy_ = true;
+        if (!ec_ && (Kind == transfer_kind::drain || target_.frames > 0)) {
+            busy() = owns_busy_ = true;
+            if constexpr (reading) status_.input_time = impl_->core->input_time_here();
+            if constexpr (Kind == transfer_kind::write) wstatus_.output_time = impl_->core->output_time_here();
             if (!progress()) return park(self);
         }
         step_ = step::posted;
@@ -140,13 +216,9 @@ private:
     template <class Self>
     void resume(Self& self, std::error_code ec)
     {
-        if (!impl_->core->is_open()) {
-            ec_ = asio::error::operation_aborted;
-            return finish(self);
-        }
-        // Cancellation reaches a parked operation through the descriptor wait,
-        // which Asio completes with operation_aborted.
-        if (ec == asio::error::operation_aborted) {
+        if (!impl_->core->is_open() || ec == asio::error::operation_aborted) {
+            // Closed, or cancelled: cancellation reaches a parked operation
+            // through the descriptor wait, which Asio completes this way.
             ec_ = asio::error::operation_aborted;
             return finish(self);
         }
@@ -154,7 +226,7 @@ private:
             ec_ = ec;
             return finish(self);
         }
-        impl_->core->bell().drain();
+        chan().bell.drain();
         if (progress()) return finish(self);
         park(self);
     }
@@ -162,11 +234,7 @@ private:
     std::error_code check() const
     {
         if (!impl_ || !impl_->core->is_open()) return make_error_code(errc::not_open);
-        if (impl_->busy) return make_error_code(errc::operation_in_progress);
-        if constexpr (Kind != transfer_kind::drain) {
-            if (bytes_ != 0 && bytes_ < impl_->core->params().frame_bytes())
-                return make_error_code(errc::not_whole_frames);
-        }
+        if (busy()) return make_error_code(errc::operation_in_progress);
         return {};
     }
 
@@ -174,42 +242,48 @@ private:
     bool progress()
     {
         stream_core& core = *impl_->core;
+        channel& c = chan();
         if constexpr (Kind == transfer_kind::drain) {
             core.request_drain();
-            if (core.state() == run_state::finished) return true;
-            if (core.will_not_progress()) {
-                if (core.state() != run_state::stopped || core.ready() != core.ring().capacity())
-                    ec_ = core.halt_reason();
+            const run_state s = core.state();
+            if (s == run_state::finished) return true;
+            if (s == run_state::stopped) {
+                // Nothing will play: done if nothing is queued, stuck otherwise.
+                if (c.ring.write_available() != c.ring.capacity()) ec_ = core.halt_reason();
+                return true;
+            }
+            if (core.will_not_progress(c)) {
+                ec_ = core.halt_reason();
                 return true;
             }
             return false;
         } else {
-            const std::size_t fb = core.params().frame_bytes();
-            const std::size_t frames = bytes_ / fb;
+            const std::size_t fb = c.params.frame_bytes();
             for (;;) {
-                std::size_t room = frames - done_;
+                std::size_t room = target_.frames - done_;
                 if (room == 0) return true;
-                if constexpr (Kind == transfer_kind::read) {
+                ring_regions r;
+                if constexpr (reading) {
                     // A gap is reported at the start of a read, so a read that
                     // already holds frames ends where the gap begins.
                     if (done_ > 0 && core.gap_here()) return true;
                     room = core.take_gap(status_, room);
-                    const ring_regions r = core.ring().prepare_read(room);
-                    copy(r, [](std::byte* user, std::byte* ring, std::size_t n) { std::memcpy(user, ring, n); });
-                    core.ring().commit_read(r.frames);
-                    done_ += r.frames;
-                    if (r.frames == 0) break;
+                    r = c.ring.prepare_read(room);
                 } else {
-                    const ring_regions r = core.ring().prepare_write(room);
-                    copy(r, [](std::byte* user, std::byte* ring, std::size_t n) { std::memcpy(ring, user, n); });
-                    core.ring().commit_write(r.frames);
-                    done_ += r.frames;
-                    if (r.frames == 0) break;
+                    r = c.ring.prepare_write(room);
                 }
+                const std::size_t first = r.first.size() / fb;
+                target_.move(done_, r.first.data(), first, fb, !reading);
+                target_.move(done_ + first, r.second.data(), r.frames - first, fb, !reading);
+                if constexpr (reading)
+                    c.ring.commit_read(r.frames);
+                else
+                    c.ring.commit_write(r.frames);
+                done_ += r.frames;
+                if (r.frames == 0) break;
                 if (!all_) return true;
             }
-            if (done_ > 0 && !all_) return true;
-            if (core.will_not_progress()) {
+            if (core.will_not_progress(c)) {
                 ec_ = core.halt_reason();
                 return true;
             }
@@ -217,54 +291,39 @@ private:
         }
     }
 
-    // Copies between the ring regions and the caller's buffers at the current offset.
-    template <class CopyFn>
-    void copy(const ring_regions& r, CopyFn fn)
-    {
-        std::size_t offset = done_ * impl_->core->params().frame_bytes();
-        for (std::span<std::byte> region : {r.first, r.second}) {
-            std::byte* ring_ptr = region.data();
-            for_each_piece(buffers_, offset, region.size(), [&](std::byte* user, std::size_t n) {
-                fn(user, ring_ptr, n);
-                ring_ptr += n;
-            });
-            offset += region.size();
-        }
-    }
-
     template <class Self>
     void park(Self& self)
     {
-        stream_core& core = *impl_->core;
-        std::size_t want = core.ring().capacity() + 1; // drain: only the finish ring wakes it
-        if constexpr (Kind != transfer_kind::drain) {
-            const std::size_t left = bytes_ / core.params().frame_bytes() - done_;
-            want = all_ ? std::min(left, core.ring().capacity()) : 1;
-        }
-        if (!core.park(want)) {
-            if (progress()) return finish(self);
-            return park(self);
+        channel& c = chan();
+        std::size_t want = c.ring.capacity() + 1; // drain: only the finish ring wakes it
+        if constexpr (Kind != transfer_kind::drain) want = all_ ? std::min(target_.frames - done_, c.ring.capacity()) : 1;
+        if (!impl_->core->park(c, want)) {
+            if (!progress()) return park(self);
+            if (step_ != step::start) return finish(self);
+            // Still inside the initiating function: complete through a post.
+            step_ = step::posted;
+            return asio::post(ex_, std::move(self));
         }
         step_ = step::waiting;
         stream_impl<Executor>::arm_watchdog(impl_);
-        impl_->bell.async_wait(asio::posix::descriptor_base::wait_read, std::move(self));
+        bell().async_wait(asio::posix::descriptor_base::wait_read, std::move(self));
     }
 
     template <class Self>
     void finish(Self& self)
     {
+        std::size_t count = done_; // frames, or bytes for the Asio stream operations
         if (impl_ && owns_busy_) {
-            impl_->core->unpark();
-            impl_->busy = false;
-            if constexpr (Kind == transfer_kind::read) {
+            channel& c = chan();
+            impl_->core->unpark(c);
+            busy() = false;
+            if constexpr (!CountFrames) count *= c.params.frame_bytes();
+            if constexpr (reading) {
                 impl_->last_read = status_;
-                if (!ec_ && status_.overflows != 0 && impl_->core->params().overflow_is_error)
+                if (!ec_ && status_.overflows != 0 && c.params.overflow_is_error)
                     ec_ = make_error_code(errc::input_overflow);
             }
-        }
-        std::size_t count = done_; // frames, or bytes for the Asio stream operations
-        if constexpr (!CountFrames && Kind != transfer_kind::drain) {
-            if (impl_) count *= impl_->core->params().frame_bytes();
+            if constexpr (Kind == transfer_kind::write) impl_->last_write = wstatus_;
         }
         auto impl = std::move(impl_); // keep the core alive until the handler has run
         if constexpr (Kind == transfer_kind::drain)
@@ -275,12 +334,12 @@ private:
 
     Executor ex_;
     std::shared_ptr<stream_impl<Executor>> impl_;
-    Buffers buffers_;
-    std::size_t bytes_;
+    Target target_;
     bool all_;
     std::error_code ec_;
     std::size_t done_ = 0;
     read_status status_{};
+    write_status wstatus_{};
     bool owns_busy_ = false;
     step step_ = step::start;
 };
