@@ -503,6 +503,7 @@ public:
     std::error_code start()
     {
         if (!is_open()) return make_error_code(errc::not_open);
+        if (state() == run_state::lost && pa_ != nullptr) return make_error_code(errc::device_lost);
         if (pa_ != nullptr && !Pa_IsStreamStopped(pa_)) {
             if (state() == run_state::running) return {};
             Pa_StopStream(pa_); // finished or lost: reset PortAudio's state first
@@ -549,6 +550,14 @@ public:
     void close() noexcept
     {
         if (state() == run_state::closed) return;
+        if (state() == run_state::lost && pa_ != nullptr) {
+            // PortAudio's JACK host waits for its (dead) process thread to
+            // acknowledge a stop or close, for up to ten minutes. A lost
+            // stream is therefore left open on purpose, with its library
+            // reference: a small leak instead of a hung application.
+            pa_ = nullptr;
+            owns_library_ = false;
+        }
         state_.store(static_cast<int>(run_state::stopping), std::memory_order_release);
         if (pa_ != nullptr) {
             std::lock_guard lock(control_mutex());
@@ -658,7 +667,8 @@ private:
         const run_state before = state();
         state_.store(static_cast<int>(run_state::stopping), std::memory_order_release);
         std::error_code ec;
-        if (pa_ != nullptr && !Pa_IsStreamStopped(pa_)) ec = pa_error(fn(pa_));
+        // A lost stream is not stopped through PortAudio: see close().
+        if (pa_ != nullptr && before != run_state::lost && !Pa_IsStreamStopped(pa_)) ec = pa_error(fn(pa_));
         // A lost stream stays lost so that pending and later operations learn why.
         state_.store(static_cast<int>(before == run_state::lost ? run_state::lost : run_state::stopped),
                      std::memory_order_release);
