@@ -16,5 +16,6 @@
 #include <coaudio/settings.hpp>
 #include <coaudio/stream_config.hpp>
 #include <coaudio/stream_status.hpp>
+#include <coaudio/virtual_device.hpp>
 
 #endif

@@ -198,6 +198,19 @@ private:
     }
 };
 
+class stream_core;
+
+/// A driver other than PortAudio (a virtual device) that calls `process`.
+/// `detach` is called once when the core closes; it must return only when
+/// the driver will call the core no more.
+class external_driver {
+public:
+    virtual void detach(stream_core& core) noexcept = 0;
+
+protected:
+    ~external_driver() = default;
+};
+
 /// The state shared by the audio thread and the io thread: one channel per
 /// direction, the run state and the PortAudio stream.
 ///
@@ -519,7 +532,7 @@ public:
     std::error_code stop()
     {
         if (!is_open()) return make_error_code(errc::not_open);
-        if (out_ && state() == run_state::running) {
+        if (out_ && state() == run_state::running && out_->ring.write_available() != out_->ring.capacity()) {
             request_drain();
             // The callback completes the stream once the ring is empty; wait
             // for that, bounded by the ring's duration plus the host latency.
@@ -559,6 +572,10 @@ public:
             owns_library_ = false;
         }
         state_.store(static_cast<int>(run_state::stopping), std::memory_order_release);
+        if (driver_ != nullptr) {
+            driver_->detach(*this);
+            driver_ = nullptr;
+        }
         if (pa_ != nullptr) {
             std::lock_guard lock(control_mutex());
             Pa_CloseStream(pa_);
@@ -571,6 +588,10 @@ public:
             release_library();
         }
     }
+
+    /// Attaches (or, with null, forgets) the external driver of a core with no
+    /// PortAudio stream behind it.
+    void set_driver(external_driver* d) noexcept { driver_ = d; }
 
 private:
     static std::error_code map_open_error(PaError e) noexcept
@@ -749,6 +770,7 @@ private:
     std::optional<channel> out_;
     PaStream* pa_ = nullptr;
     bool owns_library_ = false;
+    external_driver* driver_ = nullptr;
     std::atomic<int> state_{static_cast<int>(run_state::stopped)};
 };
 
