@@ -440,30 +440,6 @@ public:
     }
     void unpark(channel& c) noexcept { c.parked.store(0, std::memory_order_relaxed); }
 
-    /// Input: takes the gap (if any) at the consumer's position and returns
-    /// how many frames may be read before the next gap.
-    std::size_t take_gap(read_status& st, std::size_t max_frames) noexcept
-    {
-        channel& c = *in_;
-        const std::uint64_t r = c.ring.read_index();
-        const gap* g = c.gaps.front();
-        if (g != nullptr && g->position == r) {
-            st.frames_lost += g->frames;
-            st.overflows += g->events;
-            c.gaps.pop();
-            g = c.gaps.front();
-        }
-        if (g != nullptr && g->position > r) max_frames = std::min<std::uint64_t>(max_frames, g->position - r);
-        return max_frames;
-    }
-
-    /// Input: true when a gap sits exactly at the consumer's position.
-    bool gap_here() noexcept
-    {
-        const gap* g = in_->gaps.front();
-        return g != nullptr && g->position == in_->ring.read_index();
-    }
-
     /// Input: the ADC time of the frame at the consumer's position, from the
     /// mark of the callback that captured it; 0 when the host gives none.
     double input_time_here() noexcept

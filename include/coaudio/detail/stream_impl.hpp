@@ -156,6 +156,14 @@ struct planar_target {
     }
 };
 
+/// The first `frames` frames of `r`.
+inline ring_regions first_frames(const ring_regions& r, std::size_t frames, std::size_t frame_bytes) noexcept
+{
+    const std::size_t bytes = frames * frame_bytes;
+    if (bytes <= r.first.size()) return {r.first.first(bytes), {}, frames};
+    return {r.first, r.second.first(bytes - r.first.size()), frames};
+}
+
 enum class transfer_kind { read, write, drain };
 
 /// The one composed operation behind every read, write and drain.
@@ -264,11 +272,23 @@ private:
                 if (room == 0) return true;
                 ring_regions r;
                 if constexpr (reading) {
-                    // A gap is reported at the start of a read, so a read that
-                    // already holds frames ends where the gap begins.
-                    if (done_ > 0 && core.gap_here()) return true;
-                    room = core.take_gap(status_, room);
                     r = c.ring.prepare_read(room);
+                    // Gaps are looked at after the ring, once: the acquire in
+                    // prepare_read makes every gap published before those
+                    // frames visible, so none is missed or met early. A gap is
+                    // reported at the start of a read, so a read that already
+                    // holds frames ends where the gap begins.
+                    const std::uint64_t at = c.ring.read_index();
+                    const gap* g = c.gaps.front();
+                    if (g != nullptr && g->position == at) {
+                        if (done_ > 0) return true;
+                        status_.frames_lost += g->frames;
+                        status_.overflows += g->events;
+                        c.gaps.pop();
+                        g = c.gaps.front();
+                    }
+                    if (g != nullptr && g->position > at && g->position - at < r.frames)
+                        r = first_frames(r, static_cast<std::size_t>(g->position - at), fb);
                 } else {
                     r = c.ring.prepare_write(room);
                 }
