@@ -1,37 +1,296 @@
-// Plays a 440 Hz sine on the default output for two seconds and returns
-// once the last frame has been heard.
+// Plays a sine: a coroutine computes blocks and writes them to an output
+// stream, which waits while its ring is full; then it awaits the drain, so
+// the program ends once the last frame has been played, not merely queued.
+//
+//   tone [--freq HZ] [--amplitude A] [--seconds S] [--device NAME|INDEX]
+//        [--channels N] [--rate HZ]
+//
+// Ctrl-C or SIGTERM stops it early (exit status 0). --seconds 0 plays until then.
 #include <coaudio/coaudio.hpp>
 
 #include <asio.hpp>
-#include <cmath>
-#include <cstdio>
-#include <numbers>
 
-asio::awaitable<void> play(coaudio::output_stream& out)
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <numbers>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr int exit_ok = 0;
+constexpr int exit_failed = 1;
+constexpr int exit_no_device = 2;
+constexpr int exit_usage = 64;
+
+constexpr const char* usage_text = R"(usage: tone [options]
+
+Plays a sine wave and exits once its last frame has been played.
+
+  --freq HZ           frequency (default 440)
+  --amplitude A       peak amplitude, 0 to 1 of full scale (default 0.2;
+                      0.5 reads -6.0 dBFS peak and -9.0 dBFS RMS on a meter)
+  --seconds S         duration (default 2; 0 plays until Ctrl-C or SIGTERM)
+  --device NAME|INDEX playback device: an index from `meter --list`, or part
+                      of a name (case-insensitive); default: the host's default
+  --channels N        channels, each playing the same sine (default 1)
+  --rate HZ           sample rate (default: the device's default rate)
+  --help              show this text
+
+Exit status: 0 when played (or stopped by a signal), 1 when playback fails,
+2 when no playback device can be opened, 64 on a bad command line.
+)";
+
+struct options {
+    double freq = 440;
+    double amplitude = 0.2;
+    double seconds = 2;
+    std::optional<std::string> device;
+    int channels = 1;
+    double rate = 0;
+    bool help = false;
+};
+
+bool parse_double(const std::string& s, double& out)
 {
-    const double rate = out.sample_rate();
-    std::vector<float> block(512);
-    std::size_t t = 0;
-    for (int i = 0; i < static_cast<int>(2 * rate / block.size()); ++i) {
-        for (float& s : block) s = static_cast<float>(0.2 * std::sin(2 * std::numbers::pi * 440 * double(t++) / rate));
-        co_await out.async_write_frames(std::span(block), asio::use_awaitable); // waits while the ring is full
-    }
-    co_await out.async_drain(asio::use_awaitable);
-    const auto c = out.counters();
-    std::printf("played %llu frames, %llu underflows\n", static_cast<unsigned long long>(c.frames),
-                static_cast<unsigned long long>(c.underflows));
+    char* end = nullptr;
+    out = std::strtod(s.c_str(), &end);
+    return !s.empty() && end == s.c_str() + s.size() && std::isfinite(out);
 }
 
-int main()
+std::string parse(int argc, char** argv, options& opt)
+{
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i], v;
+        if (auto eq = arg.find('='); arg.starts_with("--") && eq != std::string::npos) {
+            v = arg.substr(eq + 1);
+            arg.resize(eq);
+        } else if (arg != "--help" && arg != "-h") {
+            if (i + 1 >= argc) return arg + " needs a value";
+            v = argv[++i];
+        }
+        double d = 0;
+        if (arg == "--help" || arg == "-h")
+            opt.help = true;
+        else if (arg == "--freq") {
+            if (!parse_double(v, d) || d <= 0) return "--freq needs a frequency in Hz";
+            opt.freq = d;
+        } else if (arg == "--amplitude") {
+            if (!parse_double(v, d) || d < 0 || d > 1)
+                return "--amplitude needs a level from 0 to 1";
+            opt.amplitude = d;
+        } else if (arg == "--seconds") {
+            if (!parse_double(v, d) || d < 0) return "--seconds needs a duration";
+            opt.seconds = d;
+        } else if (arg == "--device") {
+            if (v.empty()) return "--device needs a name or an index";
+            opt.device = v;
+        } else if (arg == "--channels") {
+            if (!parse_double(v, d) || d < 1 || d > 256 || d != std::floor(d))
+                return "--channels needs 1 to 256";
+            opt.channels = static_cast<int>(d);
+        } else if (arg == "--rate") {
+            if (!parse_double(v, d) || d < 1000 || d > 1e6) return "--rate needs a rate in Hz";
+            opt.rate = d;
+        } else
+            return "unknown argument '" + std::string(argv[i]) + "'";
+    }
+    return {};
+}
+
+std::string lower(std::string s)
+{
+    for (char& c : s)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+// The playback device `arg` names: an index when it is all digits, else the
+// one output device whose name contains it, ignoring case.
+std::optional<coaudio::device_info> find_output_device(const std::optional<std::string>& arg,
+                                                       std::string& problem)
+{
+    std::error_code ec;
+    if (!arg) {
+        auto d = coaudio::default_output_device(ec);
+        if (!d) problem = "no playback device: the host has no default output device";
+        return d;
+    }
+    std::vector<coaudio::device_info> matches;
+    const bool index =
+        std::all_of(arg->begin(), arg->end(), [](unsigned char c) { return std::isdigit(c); });
+    for (const auto& d : coaudio::devices(ec)) {
+        if (d.max_output_channels < 1) continue;
+        if (index ? d.index == std::strtoll(arg->c_str(), nullptr, 10)
+                  : lower(d.name) == lower(*arg))
+            return d;
+        if (!index && lower(d.name).find(lower(*arg)) != std::string::npos) matches.push_back(d);
+    }
+    if (matches.size() == 1) return matches.front();
+    problem = matches.empty()
+                  ? "no playback device matches \"" + *arg + "\""
+                  : "\"" + *arg + "\" matches several playback devices; pick one by index";
+    return std::nullopt;
+}
+
+// ALSA and JACK print every device they fail to probe while PortAudio
+// initialises; standard error goes to /dev/null meanwhile.
+class quiet_stderr {
+public:
+    quiet_stderr()
+    {
+        std::fflush(stderr);
+        const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (null < 0) return;
+        saved_ = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+        if (saved_ >= 0) ::dup2(null, STDERR_FILENO);
+        ::close(null);
+    }
+    ~quiet_stderr()
+    {
+        if (saved_ < 0) return;
+        ::dup2(saved_, STDERR_FILENO);
+        ::close(saved_);
+    }
+    quiet_stderr(const quiet_stderr&) = delete;
+    quiet_stderr& operator=(const quiet_stderr&) = delete;
+
+private:
+    int saved_ = -1;
+};
+
+// Writes the sine block by block until `frames_total` frames (0: forever),
+// then waits until the last of them has been played.
+asio::awaitable<void> play(coaudio::output_stream& out, const options& opt, bool& stopping)
+{
+    const double rate = out.sample_rate();
+    const auto channels = static_cast<std::size_t>(out.channels());
+    const auto frames_total = static_cast<std::uint64_t>(std::llround(opt.seconds * rate));
+    const std::size_t block_frames = 1024;
+    const double step = 2 * std::numbers::pi * opt.freq / rate;
+    // Short ramps at both ends: a sine that starts or stops at full swing clicks.
+    const double ramp = std::min(0.005 * rate, frames_total / 2.0);
+    std::vector<float> block(block_frames * channels);
+    double phase = 0;
+    std::uint64_t t = 0;
+    while (!stopping && (frames_total == 0 || t < frames_total)) {
+        const std::size_t n =
+            frames_total == 0
+                ? block_frames
+                : static_cast<std::size_t>(std::min<std::uint64_t>(block_frames, frames_total - t));
+        for (std::size_t i = 0; i < n; ++i, ++t) {
+            double gain = opt.amplitude;
+            if (frames_total != 0 && ramp >= 1) {
+                gain *= std::min({1.0, double(t) / ramp, double(frames_total - 1 - t) / ramp});
+            } else if (frames_total == 0 && ramp >= 1) {
+                gain *= std::min(1.0, double(t) / ramp);
+            }
+            const auto s = static_cast<float>(gain * std::sin(phase));
+            phase = std::fmod(phase + step, 2 * std::numbers::pi);
+            std::fill_n(block.begin() + static_cast<std::ptrdiff_t>(i * channels), channels, s);
+        }
+        // Waits while the ring is full: the audio thread's pace sets ours.
+        auto [ec, frames] = co_await out.async_write_frames(std::span(block).first(n * channels),
+                                                            coaudio::as_tuple(asio::use_awaitable));
+        (void)frames;
+        if (stopping) co_return;
+        if (ec) throw std::system_error(ec, "tone: write");
+    }
+    auto [ec] = co_await out.async_drain(coaudio::as_tuple(asio::use_awaitable));
+    if (ec && !stopping) throw std::system_error(ec, "tone: drain");
+}
+
+} // namespace
+
+int main(int argc, char** argv)
 try {
-    asio::io_context io;
-    coaudio::output_stream out(io, {.channels = 1, .sample_rate = 48000});
-    out.start();
-    asio::co_spawn(io, play(out), [](std::exception_ptr e) {
-        if (e) std::rethrow_exception(e);
+    options opt;
+    if (std::string error = parse(argc, argv, opt); !error.empty()) {
+        std::fprintf(stderr, "tone: %s\nTry 'tone --help'.\n", error.c_str());
+        return exit_usage;
+    }
+    if (opt.help) {
+        std::fputs(usage_text, stdout);
+        return exit_ok;
+    }
+
+    // One PortAudio initialisation for the whole run, out of sight.
+    std::error_code ec;
+    auto library = [&] {
+        quiet_stderr quiet;
+        return coaudio::library(ec);
+    }();
+    if (ec) {
+        std::fprintf(stderr, "tone: cannot initialise PortAudio: %s\n", ec.message().c_str());
+        return exit_no_device;
+    }
+    std::string problem;
+    const auto dev = find_output_device(opt.device, problem);
+    if (!dev) {
+        std::fprintf(stderr, "tone: %s (see `meter --list`)\n", problem.c_str());
+        return exit_no_device;
+    }
+
+    asio::io_context io(1);
+    coaudio::output_stream out(io);
+    out.open({.device = dev->index, .channels = opt.channels, .sample_rate = opt.rate}, ec);
+    if (!ec) out.start(ec);
+    if (ec) {
+        std::fprintf(stderr, "tone: cannot open device %d (%s, %s): %s\n", dev->index,
+                     dev->name.c_str(), dev->host_api_name.c_str(), ec.message().c_str());
+        return exit_no_device;
+    }
+    char duration[32] = "until stopped";
+    if (opt.seconds > 0) std::snprintf(duration, sizeof duration, "for %g s", opt.seconds);
+    std::printf("tone: %g Hz at amplitude %g (%.1f dBFS peak) on device %d (%s, %s), %.0f Hz, %d "
+                "channel%s, %s\n",
+                opt.freq, opt.amplitude, coaudio::to_dbfs(opt.amplitude), dev->index,
+                dev->name.c_str(), dev->host_api_name.c_str(), out.sample_rate(), out.channels(),
+                out.channels() == 1 ? "" : "s", duration);
+    std::fflush(stdout);
+
+    // A signal stops the writer and discards what is queued.
+    bool stopping = false;
+    asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
+    signals.async_wait([&](std::error_code e, int) {
+        if (e) return;
+        stopping = true;
+        out.cancel(ec);
+        out.abort(ec);
+    });
+
+    int status = exit_ok;
+    const auto started = std::chrono::steady_clock::now();
+    asio::co_spawn(io, play(out, opt, stopping), [&](std::exception_ptr e) {
+        signals.cancel();
+        if (!e) return;
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+            std::fprintf(stderr, "%s\n", x.what());
+            status = exit_failed;
+        }
     });
     io.run();
+
+    const auto c = out.counters();
+    std::printf(
+        "tone: %s after %.3f s: %llu frames played, %llu underflows (%llu frames of silence)\n",
+        stopping ? "stopped" : "done",
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+        static_cast<unsigned long long>(c.frames), static_cast<unsigned long long>(c.underflows),
+        static_cast<unsigned long long>(c.silence_frames));
+    return status;
 } catch (const std::exception& e) {
     std::fprintf(stderr, "tone: %s\n", e.what());
-    return 2;
+    return exit_failed;
 }

@@ -1,0 +1,870 @@
+// A terminal level meter: one bar per input channel with RMS, peak, a
+// decaying peak hold and a clip marker, redrawn about 30 times a second.
+//
+// Capture, the redraw timer, signals and the keyboard are four coroutines on
+// one io_context, run by this one thread; coaudio adds no thread of its own
+// (PortAudio's audio thread only fills the ring and rings the doorbell).
+//
+//   meter [--device NAME|INDEX] [--channels N] [--rate HZ] [--block FRAMES]
+//   meter --list        meter --help
+//
+// `q` quits, as do Ctrl-C, SIGTERM and SIGHUP; the terminal is restored
+// however the meter ends. When standard output is not a terminal the meter
+// prints one plain line per interval instead, for scripts and logs.
+#include <coaudio/coaudio.hpp>
+
+#include <asio.hpp>
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <limits>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+// Exit statuses: 0 quit as asked, 1 capture failed while running,
+// 2 no capture device could be opened, 64 bad command line (EX_USAGE).
+constexpr int exit_ok = 0;
+constexpr int exit_failed = 1;
+constexpr int exit_no_device = 2;
+constexpr int exit_usage = 64;
+
+using clock_type = std::chrono::steady_clock;
+constexpr auto default_interval = std::chrono::nanoseconds(std::chrono::seconds(1)) / 30;
+constexpr auto default_plain_interval = std::chrono::seconds(1);
+// The left end of the bars, and silence, in dBFS.
+constexpr double floor_db = -60.0;
+constexpr double minus_inf = -std::numeric_limits<double>::infinity();
+
+// ---- Command line ------------------------------------------------------------
+
+struct options {
+    std::optional<std::string> device;
+    std::optional<int> channels;
+    double rate = 0;         // 0: the device's default
+    unsigned long block = 0; // 0: the host chooses
+    std::optional<double> interval_ms;
+    double seconds = 0; // 0: until asked to quit
+    bool list = false;
+    bool verbose = false;
+    bool help = false;
+};
+
+constexpr const char* usage_text = R"(usage: meter [options]
+
+Shows the input level of a capture device: one bar per channel with RMS and
+peak in dBFS, a peak hold that decays, and CLIP at or above -0.1 dBFS.
+Keys: q quits, r resets the peak holds. Ctrl-C, SIGTERM and SIGHUP quit too.
+
+  --list              list the audio devices and exit
+  --device NAME|INDEX capture device: an index from --list, or part of a
+                      name (case-insensitive); default: the host's default input
+  --channels N        channels to meter (default: the device's, at most 2)
+  --rate HZ           sample rate (default: the device's default rate)
+  --block FRAMES      frames per audio callback (default: the host chooses)
+  --interval MS       redraw interval (default: 33 ms on a terminal, otherwise
+                      1000 ms: one line per interval)
+  --seconds S         quit after S seconds (default: run until asked to quit)
+  --verbose           let ALSA and JACK print what they find while PortAudio
+                      probes the devices (silenced by default)
+  --help              show this text
+
+When standard output is not a terminal, each interval prints one line:
+  time=1.000 rms=-9.03,-9.03 peak=-6.02,-6.02 hold=-6.02,-6.02 clip=0,0 overflows=0 dropped=0
+
+Exit status: 0 when asked to quit, 1 when capture fails while running,
+2 when no capture device can be opened, 64 on a bad command line.
+)";
+
+bool parse_double(const std::string& s, double& out)
+{
+    char* end = nullptr;
+    out = std::strtod(s.c_str(), &end);
+    return !s.empty() && end == s.c_str() + s.size() && std::isfinite(out);
+}
+
+bool parse_count(const std::string& s, long long lo, long long hi, long long& out)
+{
+    char* end = nullptr;
+    out = std::strtoll(s.c_str(), &end, 10);
+    return !s.empty() && end == s.c_str() + s.size() && out >= lo && out <= hi;
+}
+
+// Fills `opt` from argv; returns an error message, empty on success.
+std::string parse(int argc, char** argv, options& opt)
+{
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i], value;
+        bool has_value = false;
+        if (auto eq = arg.find('='); arg.starts_with("--") && eq != std::string::npos) {
+            value = arg.substr(eq + 1);
+            arg.resize(eq);
+            has_value = true;
+        }
+        auto need = [&](std::string& v) {
+            if (has_value) return v = value, true;
+            if (i + 1 >= argc) return false;
+            v = argv[++i];
+            return true;
+        };
+        std::string v;
+        long long n = 0;
+        double d = 0;
+        if (arg == "--help" || arg == "-h")
+            opt.help = true;
+        else if (arg == "--list")
+            opt.list = true;
+        else if (arg == "--verbose")
+            opt.verbose = true;
+        else if (arg == "--device") {
+            if (!need(v) || v.empty()) return "--device needs a name or an index";
+            opt.device = v;
+        } else if (arg == "--channels") {
+            if (!need(v) || !parse_count(v, 1, 256, n))
+                return "--channels needs a number from 1 to 256";
+            opt.channels = static_cast<int>(n);
+        } else if (arg == "--rate") {
+            if (!need(v) || !parse_double(v, d) || d < 1000 || d > 1e6)
+                return "--rate needs a rate in Hz";
+            opt.rate = d;
+        } else if (arg == "--block") {
+            if (!need(v) || !parse_count(v, 1, 1 << 20, n))
+                return "--block needs a number of frames";
+            opt.block = static_cast<unsigned long>(n);
+        } else if (arg == "--interval") {
+            if (!need(v) || !parse_double(v, d) || d < 5 || d > 60000)
+                return "--interval needs milliseconds, from 5 to 60000";
+            opt.interval_ms = d;
+        } else if (arg == "--seconds") {
+            if (!need(v) || !parse_double(v, d) || d < 0)
+                return "--seconds needs a duration in seconds";
+            opt.seconds = d;
+        } else
+            return "unknown argument '" + std::string(argv[i]) + "'";
+    }
+    return {};
+}
+
+// ---- Devices -------------------------------------------------------------------
+
+void print_devices(std::FILE* out)
+{
+    std::error_code ec;
+    const auto all = coaudio::devices(ec);
+    if (ec) {
+        std::fprintf(out, "  (cannot list devices: %s)\n", ec.message().c_str());
+        return;
+    }
+    if (all.empty()) {
+        std::fprintf(out, "  (PortAudio finds no audio devices at all)\n");
+        return;
+    }
+    const auto in = coaudio::default_input_device(ec);
+    const auto out_dev = coaudio::default_output_device(ec);
+    std::fprintf(out, "  index   in  out    rate  host API / name\n");
+    for (const auto& d : all) {
+        std::string marks;
+        if (in && in->index == d.index) marks += "  (default input)";
+        if (out_dev && out_dev->index == d.index) marks += "  (default output)";
+        std::fprintf(out, "  %5d  %3d  %3d  %6.0f  %s / %s%s\n", d.index, d.max_input_channels,
+                     d.max_output_channels, d.default_sample_rate, d.host_api_name.c_str(),
+                     d.name.c_str(), marks.c_str());
+    }
+}
+
+std::string lower(std::string s)
+{
+    for (char& c : s)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+// The capture device `arg` names: an index when it is all digits, else the
+// one input device whose name contains it, ignoring case (an exact name wins
+// over partial matches). When there is none, `problem` says why.
+std::optional<coaudio::device_info> find_input_device(const std::optional<std::string>& arg,
+                                                      std::string& problem)
+{
+    std::error_code ec;
+    if (!arg) {
+        auto d = coaudio::default_input_device(ec);
+        if (ec)
+            problem = "cannot query the audio devices: " + ec.message();
+        else if (!d) {
+            const auto all = coaudio::devices(ec);
+            const bool any = std::any_of(all.begin(), all.end(),
+                                         [](auto& x) { return x.max_input_channels > 0; });
+            problem = any ? "no default capture device: choose one with --device"
+                          : "no capture device: PortAudio finds no audio input on this machine";
+        }
+        return d;
+    }
+    if (std::all_of(arg->begin(), arg->end(), [](unsigned char c) { return std::isdigit(c); })) {
+        const long long index =
+            std::strtoll(arg->c_str(), nullptr, 10); // saturates: no UB on overflow
+        auto d = coaudio::device(index > 1'000'000 ? -1 : static_cast<int>(index), ec);
+        if (ec)
+            problem = "no device has the index " + *arg;
+        else if (d.max_input_channels < 1)
+            problem = "device " + *arg + " (" + d.name + ") has no input channels";
+        else
+            return d;
+        return std::nullopt;
+    }
+    const auto all = coaudio::devices(ec);
+    if (ec) {
+        problem = "cannot query the audio devices: " + ec.message();
+        return std::nullopt;
+    }
+    std::vector<coaudio::device_info> matches;
+    for (const auto& d : all) {
+        if (d.max_input_channels < 1) continue;
+        if (lower(d.name) == lower(*arg)) return d;
+        if (lower(d.name).find(lower(*arg)) != std::string::npos) matches.push_back(d);
+    }
+    if (matches.size() == 1) return matches.front();
+    if (matches.empty()) {
+        problem = "no capture device's name contains \"" + *arg + "\"";
+    } else {
+        problem =
+            "\"" + *arg + "\" matches " + std::to_string(matches.size()) + " capture devices:";
+        for (const auto& d : matches)
+            problem += "\n    " + std::to_string(d.index) + ": " + d.name;
+        problem += "\n  pick one by its index";
+    }
+    return std::nullopt;
+}
+
+// ALSA and JACK print every device they probe and fail to reach while
+// PortAudio initialises: on a machine without a sound card the meter would
+// open with a screenful of that. Standard error goes to /dev/null meanwhile.
+class quiet_stderr {
+public:
+    quiet_stderr()
+    {
+        std::fflush(stderr);
+        const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (null < 0) return;
+        saved_ = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+        if (saved_ >= 0) ::dup2(null, STDERR_FILENO);
+        ::close(null);
+    }
+    ~quiet_stderr()
+    {
+        if (saved_ < 0) return;
+        ::dup2(saved_, STDERR_FILENO);
+        ::close(saved_);
+    }
+    quiet_stderr(const quiet_stderr&) = delete;
+    quiet_stderr& operator=(const quiet_stderr&) = delete;
+
+private:
+    int saved_ = -1;
+};
+
+// ---- The terminal ----------------------------------------------------------------
+//
+// One process-wide record of what was changed, so that the guard's destructor,
+// the exception path and std::terminate can all put the terminal back.
+
+struct terminal_state {
+    bool termios_saved = false;
+    termios saved{};
+    int saved_flags = -1; // stdin's file status flags: Asio makes the descriptor non-blocking
+    bool cursor_hidden = false;
+};
+terminal_state g_terminal;
+
+void restore_terminal() noexcept
+{
+    if (g_terminal.cursor_hidden) {
+        constexpr char show[] = "\x1b[0m\x1b[?25h";
+        [[maybe_unused]] auto n = ::write(STDOUT_FILENO, show, sizeof show - 1);
+        g_terminal.cursor_hidden = false;
+    }
+    if (g_terminal.termios_saved) {
+        ::tcsetattr(STDIN_FILENO, TCSANOW, &g_terminal.saved);
+        g_terminal.termios_saved = false;
+    }
+    if (g_terminal.saved_flags != -1) {
+        ::fcntl(STDIN_FILENO, F_SETFL, g_terminal.saved_flags);
+        g_terminal.saved_flags = -1;
+    }
+}
+
+// Keys without Enter and without echo; Ctrl-C still raises SIGINT (ISIG
+// stays on) but Ctrl-Z is disabled, so the meter cannot be suspended with
+// the cursor hidden. Restored when the guard goes, whichever way it goes.
+class terminal_guard {
+public:
+    terminal_guard(bool keys, bool hide_cursor)
+    {
+        std::set_terminate([] {
+            restore_terminal();
+            std::abort();
+        });
+        if (keys && ::tcgetattr(STDIN_FILENO, &g_terminal.saved) == 0) {
+            g_terminal.termios_saved = true;
+            g_terminal.saved_flags = ::fcntl(STDIN_FILENO, F_GETFL);
+            termios t = g_terminal.saved;
+            t.c_lflag &= static_cast<tcflag_t>(~(ICANON | ECHO));
+            t.c_cc[VMIN] = 1;
+            t.c_cc[VTIME] = 0;
+#ifdef VSUSP
+            t.c_cc[VSUSP] = _POSIX_VDISABLE;
+#endif
+            ::tcsetattr(STDIN_FILENO, TCSANOW, &t);
+        }
+        if (hide_cursor) {
+            g_terminal.cursor_hidden = true;
+            std::fputs("\x1b[?25l", stdout);
+            std::fflush(stdout);
+        }
+    }
+    ~terminal_guard()
+    {
+        std::fflush(stdout);
+        restore_terminal();
+    }
+    terminal_guard(const terminal_guard&) = delete;
+    terminal_guard& operator=(const terminal_guard&) = delete;
+};
+
+// True when we are the terminal's foreground job: only then may we change
+// its modes or read keys (a background job would be stopped by SIGTTOU/SIGTTIN).
+bool owns_terminal(int fd)
+{
+    return ::isatty(fd) && ::tcgetpgrp(fd) == ::getpgrp();
+}
+
+struct terminal_size {
+    int columns = 80;
+    int rows = 24;
+};
+
+terminal_size query_size()
+{
+    terminal_size s;
+    winsize ws{};
+    if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
+        s.columns = ws.ws_col;
+        s.rows = ws.ws_row > 0 ? ws.ws_row : s.rows;
+    }
+    return s;
+}
+
+// ---- Formatting ----------------------------------------------------------------------
+
+template <class... Args>
+std::string format(const char* fmt, Args... args)
+{
+    const int n = std::snprintf(nullptr, 0, fmt, args...);
+    if (n <= 0) return {};
+    std::string out(static_cast<std::size_t>(n) + 1, '\0');
+    std::snprintf(out.data(), out.size(), fmt, args...);
+    out.pop_back();
+    return out;
+}
+
+// A dBFS figure: "-inf" for silence.
+std::string db_text(double db, int decimals)
+{
+    if (std::isinf(db) && db < 0) return "-inf";
+    return format("%.*f", decimals, db);
+}
+
+// `line` cut to `max` visible characters (UTF-8 aware; device names need
+// not be ASCII). Escape sequences take no room and are all kept, so colours
+// still end where they should.
+std::string clip_line(const std::string& line, int max)
+{
+    std::string out;
+    int visible = 0;
+    bool keeping = true;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        const auto byte = static_cast<unsigned char>(line[i]);
+        if (byte == 0x1b) {
+            const std::size_t end = line.find_first_of("ABCDHJKm", i);
+            out.append(line, i, end == std::string::npos ? std::string::npos : end - i + 1);
+            if (end == std::string::npos) break;
+            i = end;
+        } else if ((byte & 0xC0) == 0x80) { // continues the character before
+            if (keeping) out += line[i];
+        } else {
+            keeping = visible < max;
+            if (keeping) {
+                out += line[i];
+                ++visible;
+            }
+        }
+    }
+    return out;
+}
+
+// Cells of a bar `width` wide up to level `db` (floor_db..0 dBFS).
+int cells_for(double db, int width)
+{
+    if (!(db > floor_db)) return 0;
+    return std::clamp(static_cast<int>(std::lround((db - floor_db) / -floor_db * width)), 0, width);
+}
+
+// ---- The meter ------------------------------------------------------------------------
+
+class meter {
+public:
+    meter(asio::io_context& io, coaudio::input_stream& mic, coaudio::device_info dev, bool terminal,
+          bool keys, clock_type::duration interval, double seconds)
+        : io_(io), mic_(mic), dev_(std::move(dev)), terminal_(terminal), interval_(interval),
+          seconds_(seconds), acc_(mic.channels()), timer_(io),
+          signals_(io, SIGINT, SIGTERM, SIGHUP),
+          rms_(static_cast<std::size_t>(mic.channels()), minus_inf), peak_(rms_),
+          holds_(rms_.size())
+    {
+        signals_.add(SIGQUIT);
+        color_ = terminal_ && std::getenv("NO_COLOR") == nullptr &&
+                 std::string_view(std::getenv("TERM") ? std::getenv("TERM") : "dumb") != "dumb";
+        if (keys) keys_.emplace(io, ::dup(STDIN_FILENO));
+    }
+
+    /// Runs until asked to quit; returns the exit status.
+    int run()
+    {
+        start_ = last_tick_ = last_arrival_ = clock_type::now();
+        spawn(capture());
+        spawn(redraw());
+        spawn(watch_signals());
+        if (keys_) spawn(read_keys());
+        if (!terminal_) print_plain_header();
+        io_.run();
+        // From here on a signal takes its default action again: if closing
+        // the stream hangs, Ctrl-C still ends the program.
+        std::error_code ignored;
+        signals_.clear(ignored);
+        if (!terminal_) {
+            const auto& c = final_counters_;
+            std::printf("# stopped after %.3f s: frames=%llu overflows=%llu dropped=%llu\n",
+                        std::chrono::duration<double>(clock_type::now() - start_).count(),
+                        static_cast<unsigned long long>(c.frames),
+                        static_cast<unsigned long long>(c.overflows),
+                        static_cast<unsigned long long>(c.frames_dropped));
+            std::fflush(stdout);
+        }
+        return status_;
+    }
+
+    /// Why the meter stopped, if not because it was asked to.
+    const std::string& failure() const noexcept { return failure_; }
+
+private:
+    // Every coroutine ends when `quit` cancels what it waits on.
+    template <class Awaitable>
+    void spawn(Awaitable a)
+    {
+        asio::co_spawn(io_, std::move(a), [this](std::exception_ptr e) {
+            if (!e) return;
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& x) {
+                quit(exit_failed, x.what());
+            }
+        });
+    }
+
+    void quit(int status, std::string why = {})
+    {
+        if (quitting_) return;
+        quitting_ = true;
+        status_ = status;
+        failure_ = std::move(why);
+        final_counters_ = mic_.counters();
+        timer_.cancel();
+        signals_.cancel();
+        if (keys_) keys_->cancel();
+        // The pending read completes with operation_aborted. The stream is
+        // closed later, by its owner, once the terminal has been restored:
+        // closing a stream whose server has gone can block for a long time.
+        std::error_code ignored;
+        mic_.cancel(ignored);
+    }
+
+    // Drains whatever the ring holds, however the host sized its blocks.
+    asio::awaitable<void> capture()
+    {
+        const std::size_t frames = std::max<std::size_t>(mic_.ring_capacity(), 1024);
+        std::vector<float> block(frames * static_cast<std::size_t>(mic_.channels()));
+        for (;;) {
+            auto [ec, bytes] = co_await mic_.async_read_some(
+                asio::buffer(block), coaudio::as_tuple(asio::use_awaitable));
+            if (quitting_) co_return;
+            if (ec) {
+                quit(exit_failed, "capture stopped: " + ec.message());
+                co_return;
+            }
+            acc_.add(std::span(block).first(bytes / sizeof(float)));
+        }
+    }
+
+    // Redraws on deadlines that advance by a fixed step, so the rate stays
+    // steady whatever the block size; after a stall it resumes from now.
+    asio::awaitable<void> redraw()
+    {
+        auto next = clock_type::now();
+        if (terminal_) draw_terminal();
+        for (;;) {
+            next += interval_;
+            timer_.expires_at(next);
+            auto [ec] = co_await timer_.async_wait(coaudio::as_tuple(asio::use_awaitable));
+            if (ec || quitting_) co_return;
+            const auto now = clock_type::now();
+            if (now - next > interval_) next = now;
+            tick(now);
+            if (seconds_ > 0 && std::chrono::duration<double>(now - start_).count() >= seconds_) {
+                quit(exit_ok);
+                co_return;
+            }
+        }
+    }
+
+    asio::awaitable<void> watch_signals()
+    {
+        auto [ec, signal] = co_await signals_.async_wait(coaudio::as_tuple(asio::use_awaitable));
+        if (!ec) quit(exit_ok);
+        (void)signal;
+    }
+
+    asio::awaitable<void> read_keys()
+    {
+        char keys[64];
+        while (!quitting_) { // `q` calls quit() from here, with no read pending to cancel
+            auto [ec, n] = co_await keys_->async_read_some(asio::buffer(keys),
+                                                           coaudio::as_tuple(asio::use_awaitable));
+            if (ec || quitting_) co_return; // cancelled, or the terminal went away (SIGHUP follows)
+            for (char k : std::string_view(keys, n)) {
+                if (k == 'q' || k == 'Q') quit(exit_ok);
+                if (k == 'r' || k == 'R')
+                    for (auto& h : holds_)
+                        h.reset();
+            }
+        }
+    }
+
+    // Takes the levels of everything captured since the previous tick.
+    void tick(clock_type::time_point now)
+    {
+        const std::chrono::duration<double> elapsed = now - last_tick_;
+        last_tick_ = now;
+        const bool fresh = acc_.frames() > 0;
+        for (int c = 0; c < acc_.channels(); ++c) {
+            const auto i = static_cast<std::size_t>(c);
+            // With blocks longer than the interval some ticks see no frames:
+            // the figures stay, and the hold keeps its own time.
+            if (fresh) {
+                rms_[i] = acc_.rms_dbfs(c);
+                peak_[i] = acc_.peak_dbfs(c);
+            }
+            holds_[i].update(fresh ? peak_[i] : minus_inf, elapsed);
+        }
+        acc_.reset();
+        if (terminal_)
+            draw_terminal();
+        else
+            print_plain_line(now);
+    }
+
+    // ---- plain lines --------------------------------------------------------
+
+    void print_plain_header()
+    {
+        const auto& p = mic_.params();
+        std::printf(
+            "# coaudio meter: device %d \"%s\" (%s), %.0f Hz, %d channel%s, %s, latency %.1f ms\n",
+            dev_.index, dev_.name.c_str(), dev_.host_api_name.c_str(), p.sample_rate, p.channels,
+            p.channels == 1 ? "" : "s", block_text().c_str(), p.latency * 1000);
+        std::fflush(stdout);
+    }
+
+    void print_plain_line(clock_type::time_point now)
+    {
+        auto list = [&](auto&& item) {
+            std::string s;
+            for (std::size_t i = 0; i < rms_.size(); ++i)
+                s += (i ? "," : "") + item(i);
+            return s;
+        };
+        const auto c = mic_.counters();
+        std::printf("time=%.3f rms=%s peak=%s hold=%s clip=%s overflows=%llu dropped=%llu\n",
+                    std::chrono::duration<double>(now - start_).count(),
+                    list([&](std::size_t i) { return db_text(rms_[i], 2); }).c_str(),
+                    list([&](std::size_t i) { return db_text(peak_[i], 2); }).c_str(),
+                    list([&](std::size_t i) { return db_text(holds_[i].value(), 2); }).c_str(),
+                    list([&](std::size_t i) {
+                        return std::string(coaudio::is_clipping(holds_[i].value()) ? "1" : "0");
+                    }).c_str(),
+                    static_cast<unsigned long long>(c.overflows),
+                    static_cast<unsigned long long>(c.frames_dropped));
+        std::fflush(stdout);
+    }
+
+    // ---- the screen ----------------------------------------------------------
+
+    std::string block_text() const
+    {
+        const auto block = mic_.params().frames_per_block;
+        return block ? format("block %lu frames", block)
+                     : std::string("block size chosen by the host");
+    }
+
+    std::string paint(std::string_view text, const char* sgr) const
+    {
+        if (!color_) return std::string(text);
+        return std::string("\x1b[") + sgr + "m" + std::string(text) + "\x1b[0m";
+    }
+
+    // One channel: [####====|    ] with the filled part coloured by zone:
+    // green below -18 dBFS, yellow to -6, red above.
+    std::string bar(std::size_t i, int width) const
+    {
+        const int rms = cells_for(rms_[i], width);
+        const int peak = std::max(rms, cells_for(peak_[i], width));
+        const int hold = holds_[i].value() > floor_db
+                             ? std::max(cells_for(holds_[i].value(), width) - 1, 0)
+                             : -1;
+        std::string out = "[";
+        int current = -1;
+        for (int cell = 0; cell < width; ++cell) {
+            const char ch = cell == hold ? '|' : cell < rms ? '#' : cell < peak ? '=' : ' ';
+            const double db = floor_db + (cell + 0.5) * -floor_db / width;
+            const int zone = ch == ' ' ? 0 : db < -18 ? 32 : db < -6 ? 33 : 31;
+            if (color_ && zone != current) {
+                out += format("\x1b[%dm", zone);
+                current = zone;
+            }
+            out += ch;
+        }
+        if (color_) out += "\x1b[0m";
+        return out + "]";
+    }
+
+    // The scale under the bars: a label every 10 dB, ending at its cell,
+    // left out where it would run into the previous one.
+    std::string scale(int width) const
+    {
+        std::string s(static_cast<std::size_t>(width) + 2, ' ');
+        int free_from = 0;
+        for (int db = static_cast<int>(floor_db); db <= 0; db += 10) {
+            const std::string label = std::to_string(db);
+            const int len = static_cast<int>(label.size());
+            const int start = std::clamp(cells_for(db, width), len, width) - len + 1;
+            if (start < free_from) continue;
+            s.replace(static_cast<std::size_t>(start), label.size(), label);
+            free_from = start + len + 1;
+        }
+        return s + "dBFS";
+    }
+
+    void draw_terminal()
+    {
+        const auto size = query_size();
+        // "  1 [" bar "] rms -99.9  peak -99.9  hold -99.9  CLIP", with room
+        // for a figure or two of six characters.
+        const int width = std::clamp(size.columns - 51, 10, 72);
+        const auto& p = mic_.params();
+        const auto c = mic_.counters();
+        const double seconds = std::chrono::duration<double>(last_tick_ - start_).count();
+        if (c.frames != last_frames_) {
+            last_frames_ = c.frames;
+            last_arrival_ = last_tick_;
+        }
+        std::vector<std::string> lines;
+        lines.push_back(paint("coaudio meter", "1") +
+                        (keys_ ? "   q quits, r resets the peak holds" : "   Ctrl-C quits"));
+        lines.push_back(format("device %d: %s  (%s)", dev_.index, dev_.name.c_str(),
+                               dev_.host_api_name.c_str()));
+        lines.push_back(format("%.0f Hz, %d channel%s, %s, input latency %.1f ms", p.sample_rate,
+                               p.channels, p.channels == 1 ? "" : "s", block_text().c_str(),
+                               p.latency * 1000));
+        lines.push_back("");
+        for (std::size_t i = 0; i < rms_.size(); ++i) {
+            const bool clip = coaudio::is_clipping(holds_[i].value());
+            lines.push_back(format("%3zu ", i + 1) + bar(i, width) +
+                            format(" rms %5s  peak %5s  hold %5s", db_text(rms_[i], 1).c_str(),
+                                   db_text(peak_[i], 1).c_str(),
+                                   db_text(holds_[i].value(), 1).c_str()) +
+                            (clip ? "  " + paint("CLIP", "1;41;97") : ""));
+        }
+        lines.push_back("    " + scale(width));
+        lines.push_back("");
+        std::string status = format("overflows %llu   dropped frames %llu   running %.0f s",
+                                    static_cast<unsigned long long>(c.overflows),
+                                    static_cast<unsigned long long>(c.frames_dropped), seconds);
+        if (std::chrono::duration<double>(last_tick_ - last_arrival_).count() > 1.0)
+            status += "   (no audio is arriving)";
+        lines.push_back(status);
+
+        // Never more rows than the window has: moving up past its top would
+        // leave stale copies behind.
+        if (static_cast<int>(lines.size()) > size.rows - 1)
+            lines.resize(static_cast<std::size_t>(std::max(size.rows - 1, 1)));
+
+        std::string frame;
+        if (drawn_lines_ > 0 &&
+            (size.columns != drawn_size_.columns || size.rows != drawn_size_.rows)) {
+            // Resized: the terminal may have rewrapped the old frame, so
+            // moving up would miss its start. Start afresh at the top.
+            frame += "\x1b[H\x1b[2J";
+        } else if (drawn_lines_ > 0) {
+            frame += format("\x1b[%dA\r", drawn_lines_);
+        }
+        drawn_size_ = size;
+        // Every row is cut to the window, so that none wraps and moving the
+        // cursor up lands where the frame began.
+        for (const auto& l : lines)
+            frame += clip_line(l, size.columns - 1) + "\x1b[K\n";
+        frame += "\x1b[J";
+        drawn_lines_ = static_cast<int>(lines.size());
+        std::fwrite(frame.data(), 1, frame.size(), stdout);
+        std::fflush(stdout);
+    }
+
+    asio::io_context& io_;
+    coaudio::input_stream& mic_;
+    coaudio::device_info dev_;
+    bool terminal_;
+    bool color_ = false;
+    clock_type::duration interval_;
+    double seconds_;
+    coaudio::level_accumulator acc_;
+    asio::steady_timer timer_;
+    asio::signal_set signals_;
+    std::optional<asio::posix::stream_descriptor> keys_;
+    std::vector<double> rms_, peak_;
+    std::vector<coaudio::peak_hold> holds_;
+    clock_type::time_point start_, last_tick_, last_arrival_;
+    std::uint64_t last_frames_ = 0;
+    int drawn_lines_ = 0;
+    terminal_size drawn_size_;
+    bool quitting_ = false;
+    int status_ = exit_ok;
+    std::string failure_;
+    coaudio::stream_counters final_counters_;
+};
+
+int no_device(const std::string& problem)
+{
+    std::fprintf(stderr, "meter: %s\n\nAudio devices:\n", problem.c_str());
+    print_devices(stderr);
+    std::fprintf(
+        stderr,
+        "\nChoose one with --device NAME|INDEX; --verbose shows what ALSA and JACK report.\n"
+        "Without a sound card, examples/run-meter.sh --jack meters a test tone played\n"
+        "through a private JACK server.\n");
+    return exit_no_device;
+}
+
+int run(int argc, char** argv)
+{
+    options opt;
+    if (std::string error = parse(argc, argv, opt); !error.empty()) {
+        std::fprintf(stderr, "meter: %s\nTry 'meter --help'.\n", error.c_str());
+        return exit_usage;
+    }
+    if (opt.help) {
+        std::fputs(usage_text, stdout);
+        return exit_ok;
+    }
+
+    std::optional<quiet_stderr> quiet;
+    if (!opt.verbose) quiet.emplace();
+    auto fail = [&](const std::string& problem) {
+        quiet.reset();
+        return no_device(problem);
+    };
+
+    // One PortAudio initialisation for the whole run: each one rescans the devices.
+    std::error_code ec;
+    coaudio::library library(ec);
+    if (ec) return fail("cannot initialise PortAudio: " + ec.message());
+
+    if (opt.list) {
+        std::printf("Audio devices (%s):\n", coaudio::library::portaudio_version());
+        print_devices(stdout);
+        return exit_ok;
+    }
+
+    std::string problem;
+    const auto dev = find_input_device(opt.device, problem);
+    if (!dev) return fail(problem);
+
+    asio::io_context io(1);
+    coaudio::input_stream mic(io);
+    const coaudio::stream_config cfg{
+        .device = dev->index,
+        .channels = opt.channels.value_or(std::min(dev->max_input_channels, 2)),
+        .sample_rate = opt.rate,
+        .frames_per_block = opt.block,
+        .latency = coaudio::latency_hint::low(),
+    };
+    mic.open(cfg, ec);
+    if (!ec) mic.start(ec);
+    if (ec) {
+        return fail(format("cannot open device %d (%s, %s) with %d channel%s at %s: %s", dev->index,
+                           dev->name.c_str(), dev->host_api_name.c_str(), cfg.channels,
+                           cfg.channels == 1 ? "" : "s",
+                           cfg.sample_rate ? format("%.0f Hz", cfg.sample_rate).c_str()
+                                           : "its default rate",
+                           ec.message().c_str()) +
+                    format(" (it has %d input channel%s)", dev->max_input_channels,
+                           dev->max_input_channels == 1 ? "" : "s"));
+    }
+
+    quiet.reset();
+
+    const bool terminal = ::isatty(STDOUT_FILENO) != 0;
+    const bool keys = owns_terminal(STDIN_FILENO);
+    const auto interval = opt.interval_ms
+                              ? std::chrono::duration_cast<clock_type::duration>(
+                                    std::chrono::duration<double, std::milli>(*opt.interval_ms))
+                          : terminal ? clock_type::duration(default_interval)
+                                     : clock_type::duration(default_plain_interval);
+    int status = exit_ok;
+    std::string failure;
+    {
+        // The meter first, so that its signal_set catches Ctrl-C before the
+        // terminal is changed; the guard goes first, whatever ends the run.
+        meter m(io, mic, *dev, terminal, keys, interval, opt.seconds);
+        terminal_guard guard(keys, terminal && owns_terminal(STDOUT_FILENO));
+        status = m.run();
+        failure = m.failure();
+    }
+    if (!failure.empty()) std::fprintf(stderr, "meter: %s\n", failure.c_str());
+    return status;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        restore_terminal();
+        std::fprintf(stderr, "meter: %s\n", e.what());
+        return exit_failed;
+    }
+}
