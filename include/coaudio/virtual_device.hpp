@@ -38,7 +38,7 @@ struct virtual_device_options {
 /// raise the host's flags on the next callback; `lose()` ends every stream as
 /// an unplugged device would, so pending operations fail with
 /// `errc::device_lost`. Destroying the device loses its streams likewise.
-class virtual_device : private detail::external_driver {
+class virtual_device final : private detail::external_driver {
 public:
     explicit virtual_device(virtual_device_options options = {}) : options_(options) {}
     virtual_device(const virtual_device&) = delete;

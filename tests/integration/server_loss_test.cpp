@@ -26,9 +26,42 @@ namespace {
 // A jackd with the dummy driver under a name of its own, killed with SIGKILL on demand.
 class private_server {
 public:
-    private_server() : name_("coaudio-loss-" + std::to_string(::getpid()))
+    // A fixed name: JACK keeps a killed server's registry slot (eight in all)
+    // until a server of the same name starts again, as the destructor does.
+    private_server() : name_("coaudio-server-loss")
     {
         ::setenv("JACK_DEFAULT_SERVER", name_.c_str(), 1);
+        start();
+    }
+    private_server(const private_server&) = delete;
+    private_server& operator=(const private_server&) = delete;
+    ~private_server()
+    {
+        const bool was_killed = killed_;
+        kill();
+        if (!was_killed) return;
+        // Give the killed server's slot back: start one of the same name, stop it cleanly.
+        try {
+            start();
+            ::kill(pid_, SIGTERM);
+            ::waitpid(pid_, nullptr, 0);
+            pid_ = -1;
+        } catch (const std::exception&) {
+        }
+    }
+
+    void kill()
+    {
+        if (pid_ <= 0) return;
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+        pid_ = -1;
+        killed_ = true;
+    }
+
+private:
+    void start()
+    {
         const char* argv[] = {"jackd", "--no-realtime", "-n", name_.c_str(), "-d", "dummy", "-r", "48000",
                               "-p", "256", "-C", "2", "-P", "2", nullptr};
         posix_spawn_file_actions_t actions;
@@ -46,24 +79,15 @@ public:
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
-        kill();
-        throw std::runtime_error("jackd did not come up");
-    }
-    private_server(const private_server&) = delete;
-    private_server& operator=(const private_server&) = delete;
-    ~private_server() { kill(); }
-
-    void kill()
-    {
-        if (pid_ <= 0) return;
         ::kill(pid_, SIGKILL);
         ::waitpid(pid_, nullptr, 0);
         pid_ = -1;
+        throw std::runtime_error("jackd did not come up");
     }
 
-private:
     std::string name_;
     pid_t pid_ = -1;
+    bool killed_ = false;
 };
 
 } // namespace

@@ -100,6 +100,9 @@ public:
         time_.store(time, std::memory_order_relaxed);
         seq_.store(s + 2, std::memory_order_release);
     }
+    /// Forgets the mark. Only while no callback runs.
+    void reset() noexcept { seq_.store(0, std::memory_order_relaxed); }
+
     std::optional<time_mark> load() const noexcept
     {
         for (int attempt = 0; attempt < 16; ++attempt) {
@@ -497,6 +500,8 @@ public:
             if (state() == run_state::running) return {};
             Pa_StopStream(pa_); // finished or lost: reset PortAudio's state first
         }
+        // The last run's DAC mark would date this run's writes.
+        if (out_) out_->dac.reset();
         state_.store(static_cast<int>(run_state::running), std::memory_order_release);
         if (pa_ == nullptr) return {};
         std::error_code ec = pa_error(Pa_StartStream(pa_));
@@ -666,6 +671,10 @@ private:
         std::error_code ec;
         // A lost stream is not stopped through PortAudio: see close().
         if (pa_ != nullptr && before != run_state::lost && !Pa_IsStreamStopped(pa_)) ec = pa_error(fn(pa_));
+        // Abort discards queued output. With PortAudio stopped no callback
+        // runs, so the io side may take the consumer's part of the ring.
+        if (fn == &Pa_AbortStream && out_ && pa_ != nullptr && before != run_state::lost)
+            out_->ring.commit_read(out_->ring.prepare_read(out_->ring.capacity()).frames);
         // A lost stream stays lost so that pending and later operations learn why.
         state_.store(static_cast<int>(before == run_state::lost ? run_state::lost : run_state::stopped),
                      std::memory_order_release);

@@ -1,0 +1,385 @@
+// coaudio: one-shot play, record and play-and-record, like sounddevice's
+// play(), rec() and playrec(), as awaitable and cancellable operations.
+// Distributed under the Boost Software License, Version 1.0.
+#ifndef COAUDIO_ONESHOT_HPP
+#define COAUDIO_ONESHOT_HPP
+
+#include <coaudio/config.hpp>
+#include <coaudio/detail/oneshot.hpp>
+#include <coaudio/duplex_stream.hpp>
+#include <coaudio/error.hpp>
+#include <coaudio/input_stream.hpp>
+#include <coaudio/output_stream.hpp>
+#include <coaudio/sample_format.hpp>
+#include <coaudio/stream_config.hpp>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/execution/executor.hpp>
+#include <asio/execution_context.hpp>
+#include <asio/is_executor.hpp>
+#include <asio/this_coro.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <system_error>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace coaudio {
+
+/// How `async_play` opens its stream.
+struct play_options {
+    /// Output device; empty: the host's default output device.
+    std::optional<int> device{};
+    /// Channels of the interleaved samples.
+    int channels = 1;
+    /// Frames per callback; 0 lets the host choose.
+    unsigned long frames_per_block = 0;
+    latency_hint latency = latency_hint::high();
+};
+
+/// How `async_record` opens its stream.
+struct record_options {
+    /// Input device; empty: the host's default input device.
+    std::optional<int> device{};
+    unsigned long frames_per_block = 0;
+    latency_hint latency = latency_hint::high();
+    /// Lost input is always written as silence, so the recording keeps time.
+    /// When true, a recording with any loss in it completes with
+    /// `errc::input_overflow` (and the whole recording).
+    bool overflow_is_error = false;
+};
+
+/// How `async_playrec` opens its duplex stream.
+struct playrec_options {
+    /// Channels of the interleaved samples played.
+    int channels = 1;
+    /// Channels recorded; 0: as many as are played.
+    int input_channels = 0;
+    /// Devices; empty: the host's defaults.
+    std::optional<int> output_device{};
+    std::optional<int> input_device{};
+    unsigned long frames_per_block = 0;
+    latency_hint latency = latency_hint::high();
+    /// As `record_options::overflow_is_error`.
+    bool overflow_is_error = false;
+};
+
+namespace detail {
+
+template <class T>
+concept io_executor = asio::execution::is_executor<T>::value || asio::is_executor<T>::value;
+
+template <class T>
+concept execution_context_ref = std::is_convertible_v<T&, asio::execution_context&>;
+
+/// Interleaved samples that are not whole frames, or channel counts below one.
+inline std::error_code check_interleaved(std::size_t samples, int channels) noexcept
+{
+    if (channels < 1) return make_error_code(errc::invalid_channels);
+    if (samples % static_cast<std::size_t>(channels) != 0)
+        return make_error_code(errc::not_whole_frames);
+    return {};
+}
+
+inline asio::awaitable<std::tuple<std::error_code>> play_buffer(std::span<const float> samples,
+                                                                double rate, play_options o)
+{
+    if (auto ec = check_interleaved(samples.size(), o.channels)) co_return std::tuple{ec};
+    basic_output_stream<asio::any_io_executor> s(co_await asio::this_coro::executor);
+    std::error_code ec;
+    s.open({.device = o.device,
+            .channels = o.channels,
+            .format = sample_format::float32,
+            .sample_rate = rate,
+            .frames_per_block = o.frames_per_block,
+            .latency = o.latency,
+            .ring_frames = oneshot_ring_frames(rate)},
+           ec);
+    if (ec) co_return std::tuple{ec};
+    span_source<float> source(samples, static_cast<std::size_t>(o.channels));
+    auto [pec, n] = co_await play_from<float>(s, source, true);
+    (void)n;
+    co_return std::tuple{pec};
+}
+
+inline asio::awaitable<std::tuple<std::error_code, std::vector<float>>>
+record_buffer(std::size_t frames, double rate, int channels, record_options o)
+{
+    using result = std::tuple<std::error_code, std::vector<float>>;
+    if (channels < 1) co_return result{make_error_code(errc::invalid_channels), {}};
+    std::vector<float> recording;
+    if (frames > recording.max_size() / static_cast<std::size_t>(channels))
+        co_return result{std::make_error_code(std::errc::value_too_large), {}};
+    basic_input_stream<asio::any_io_executor> s(co_await asio::this_coro::executor);
+    std::error_code ec;
+    s.open({.device = o.device,
+            .channels = channels,
+            .format = sample_format::float32,
+            .sample_rate = rate,
+            .frames_per_block = o.frames_per_block,
+            .latency = o.latency,
+            .ring_frames = oneshot_ring_frames(rate)},
+           ec);
+    if (ec) co_return result{ec, {}};
+    recording.resize(frames * static_cast<std::size_t>(channels));
+    span_sink<float> sink{std::span<float>(recording), static_cast<std::size_t>(channels)};
+    auto [rec, n] = co_await record_into<float>(s, sink, frames, o.overflow_is_error, true);
+    recording.resize(static_cast<std::size_t>(n) * static_cast<std::size_t>(channels));
+    co_return result{rec, std::move(recording)};
+}
+
+inline asio::awaitable<std::tuple<std::error_code, std::vector<float>>>
+playrec_buffer(std::span<const float> play, double rate, playrec_options o)
+{
+    using result = std::tuple<std::error_code, std::vector<float>>;
+    const int in_channels = o.input_channels == 0 ? o.channels : o.input_channels;
+    if (auto ec = check_interleaved(play.size(), o.channels)) co_return result{ec, {}};
+    if (in_channels < 1) co_return result{make_error_code(errc::invalid_channels), {}};
+    basic_duplex_stream<asio::any_io_executor> s(co_await asio::this_coro::executor);
+    std::error_code ec;
+    const std::size_t ring = oneshot_ring_frames(rate);
+    s.open({.input = {.device = o.input_device,
+                      .channels = in_channels,
+                      .format = sample_format::float32,
+                      .sample_rate = rate,
+                      .frames_per_block = o.frames_per_block,
+                      .latency = o.latency,
+                      .ring_frames = ring},
+            .output = {.device = o.output_device,
+                       .channels = o.channels,
+                       .format = sample_format::float32,
+                       .sample_rate = rate,
+                       .frames_per_block = o.frames_per_block,
+                       .latency = o.latency,
+                       .ring_frames = ring}},
+           ec);
+    if (ec) co_return result{ec, {}};
+    const std::size_t frames = play.size() / static_cast<std::size_t>(o.channels);
+    std::vector<float> recording(frames * static_cast<std::size_t>(in_channels));
+    auto [rec, n] =
+        co_await playrec_on<float, float>(s, play, std::span(recording), o.overflow_is_error);
+    recording.resize(static_cast<std::size_t>(n) * static_cast<std::size_t>(in_channels));
+    co_return result{rec, std::move(recording)};
+}
+
+template <class T, class Stream>
+asio::awaitable<std::tuple<std::error_code, std::size_t>> play_span(Stream& s,
+                                                                    std::span<const T> samples)
+{
+    using result = std::tuple<std::error_code, std::size_t>;
+    if (!s.is_open()) co_return result{make_error_code(errc::not_open), 0};
+    if (auto ec = check_interleaved(samples.size(), s.output_params().channels))
+        co_return result{ec, 0};
+    span_source<T> source(samples, static_cast<std::size_t>(s.output_params().channels));
+    auto [ec, n] = co_await play_from<T>(s, source, true);
+    co_return result{ec, static_cast<std::size_t>(n)};
+}
+
+template <class T, class Stream>
+asio::awaitable<std::tuple<std::error_code, std::size_t>> record_span(Stream& s,
+                                                                      std::span<T> samples)
+{
+    using result = std::tuple<std::error_code, std::size_t>;
+    if (!s.is_open()) co_return result{make_error_code(errc::not_open), 0};
+    const int channels = s.input_params().channels;
+    if (auto ec = check_interleaved(samples.size(), channels)) co_return result{ec, 0};
+    span_sink<T> sink(samples, static_cast<std::size_t>(channels));
+    auto [ec, n] =
+        co_await record_into<T>(s, sink, samples.size() / static_cast<std::size_t>(channels),
+                                s.input_params().overflow_is_error, true);
+    co_return result{ec, static_cast<std::size_t>(n)};
+}
+
+template <class TP, class TR, class Stream>
+asio::awaitable<std::tuple<std::error_code, std::size_t>>
+playrec_span(Stream& s, std::span<const TP> play, std::span<TR> recording)
+{
+    using result = std::tuple<std::error_code, std::size_t>;
+    if (!s.is_open()) co_return result{make_error_code(errc::not_open), 0};
+    auto [ec, n] =
+        co_await playrec_on<TP, TR>(s, play, recording, s.input_params().overflow_is_error);
+    co_return result{ec, static_cast<std::size_t>(n)};
+}
+
+} // namespace detail
+
+// ---- On a device of their own --------------------------------------------------------
+
+/// Plays interleaved float samples on an output device and completes when the
+/// last frame has been heard: when the stream's clock has reached the DAC time
+/// of the last frame, not when it was queued.
+///
+/// Opens a float32 stream at `rate` (0: the device's default rate) with
+/// `options`, pre-fills it, starts it, streams the rest, drains it and waits
+/// out the output latency, then closes it. `samples` must stay valid until
+/// the operation completes.
+///
+/// Signature: `void(std::error_code)`.
+/// Errors: those of opening a stream (`errc::device_not_found`,
+/// `errc::no_default_device`, `errc::invalid_channels`,
+/// `errc::invalid_sample_rate`, ...), `errc::not_whole_frames`,
+/// `errc::device_lost`, `asio::error::operation_aborted`.
+/// Cancellation: terminal and partial. The sound stops at once
+/// (`Pa_AbortStream`, within the block being played) and the operation
+/// completes with `operation_aborted`.
+template <detail::io_executor Executor, class Token = default_token_t<Executor>>
+auto async_play(const Executor& ex, std::span<const float> samples, double rate,
+                play_options options = {}, Token&& token = Token{})
+{
+    return detail::launch(ex, std::forward<Token>(token), [samples, rate, options] {
+        return detail::play_buffer(samples, rate, options);
+    });
+}
+
+template <detail::execution_context_ref ExecutionContext,
+          class Token = default_token_t<typename ExecutionContext::executor_type>>
+auto async_play(ExecutionContext& ctx, std::span<const float> samples, double rate,
+                play_options options = {}, Token&& token = Token{})
+{
+    return async_play(ctx.get_executor(), samples, rate, options, std::forward<Token>(token));
+}
+
+/// Records `frames` frames of `channels` interleaved float samples from an
+/// input device at `rate` (0: the device's default rate).
+///
+/// Frames lost on the way (the io thread fell behind the device) are written
+/// as silence, so sample i is always i / rate seconds after the first.
+///
+/// Signature: `void(std::error_code, std::vector<float> recording)`.
+/// Errors: those of opening a stream, `errc::device_lost`,
+/// `errc::input_overflow` (only with `options.overflow_is_error`; the
+/// recording is whole), `asio::error::operation_aborted`.
+/// Cancellation: terminal and partial; completes at once with
+/// `operation_aborted` and what was recorded so far.
+template <detail::io_executor Executor, class Token = default_token_t<Executor>>
+auto async_record(const Executor& ex, std::size_t frames, double rate, int channels,
+                  record_options options = {}, Token&& token = Token{})
+{
+    return detail::launch(ex, std::forward<Token>(token), [frames, rate, channels, options] {
+        return detail::record_buffer(frames, rate, channels, options);
+    });
+}
+
+template <detail::execution_context_ref ExecutionContext,
+          class Token = default_token_t<typename ExecutionContext::executor_type>>
+auto async_record(ExecutionContext& ctx, std::size_t frames, double rate, int channels,
+                  record_options options = {}, Token&& token = Token{})
+{
+    return async_record(ctx.get_executor(), frames, rate, channels, options,
+                        std::forward<Token>(token));
+}
+
+/// Plays `play` (interleaved, `options.channels` channels) and records at the
+/// same time on one duplex stream, one clock, and completes with a recording
+/// of as many frames, aligned to the playback.
+///
+/// The alignment is the callback's: the stream is pre-filled and started by
+/// the operation, so the callback that hands frame i of `play` to the host
+/// captures frame i of the recording. A signal that leaves the output and comes
+/// back to the input therefore shows up in the recording delayed by the round
+/// trip (output latency + input latency, or on JACK's port loopback a fixed
+/// number of periods), the same delay on every run; its last frames are not
+/// in the recording.
+///
+/// Signature: `void(std::error_code, std::vector<float> recording)`.
+/// Errors: those of opening a stream, `errc::not_whole_frames`,
+/// `errc::device_lost`, `errc::output_underflow` (silence had to be played
+/// mid-way, so the alignment is lost; the recording is whole),
+/// `errc::input_overflow` (with `options.overflow_is_error`),
+/// `asio::error::operation_aborted`.
+/// Cancellation: terminal and partial; the stream is aborted and the
+/// operation completes with `operation_aborted` and what was recorded.
+template <detail::io_executor Executor, class Token = default_token_t<Executor>>
+auto async_playrec(const Executor& ex, std::span<const float> play, double rate,
+                   playrec_options options = {}, Token&& token = Token{})
+{
+    return detail::launch(ex, std::forward<Token>(token), [play, rate, options] {
+        return detail::playrec_buffer(play, rate, options);
+    });
+}
+
+template <detail::execution_context_ref ExecutionContext,
+          class Token = default_token_t<typename ExecutionContext::executor_type>>
+auto async_playrec(ExecutionContext& ctx, std::span<const float> play, double rate,
+                   playrec_options options = {}, Token&& token = Token{})
+{
+    return async_playrec(ctx.get_executor(), play, rate, options, std::forward<Token>(token));
+}
+
+// ---- On a stream of yours -------------------------------------------------------------
+//
+// The same operations on a stream that is already open, in its own sample
+// format (the span's type must match it), for settings the options above do
+// not offer or to reuse one stream. The stream must outlive the operation.
+
+/// Plays `samples` (interleaved, in the stream's format) on `stream` and
+/// completes when the last frame has been heard. A stream that is not running
+/// is pre-filled and started; at the end it has drained and is inactive until
+/// `start()`.
+///
+/// Signature: `void(std::error_code, std::size_t frames_queued)`.
+/// Errors: as the device form, plus `errc::not_open` and
+/// `errc::format_mismatch`.
+/// Cancellation: terminal and partial; the stream is aborted.
+template <class Executor, class T, std::size_t Extent, class Token = default_token_t<Executor>>
+requires sample_type<std::remove_const_t<T>>
+auto async_play(basic_output_stream<Executor>& stream, std::span<T, Extent> samples,
+                Token&& token = Token{})
+{
+    using U = std::remove_const_t<T>;
+    return detail::launch(
+        stream.get_executor(), std::forward<Token>(token),
+        [&stream, s = std::span<const U>(samples)] { return detail::play_span<U>(stream, s); });
+}
+
+/// Fills `samples` (interleaved, in the stream's format) with frames recorded
+/// from `stream`. A stream that is not running is started here and stopped at
+/// the end. Lost input is written as silence; with the stream's
+/// `overflow_is_error` any loss completes with `errc::input_overflow`.
+///
+/// Signature: `void(std::error_code, std::size_t frames)`.
+/// Errors: as the device form, plus `errc::not_open` and
+/// `errc::format_mismatch`.
+/// Cancellation: terminal and partial; what was recorded is counted.
+template <class Executor, sample_type T, std::size_t Extent,
+          class Token = default_token_t<Executor>>
+auto async_record(basic_input_stream<Executor>& stream, std::span<T, Extent> samples,
+                  Token&& token = Token{})
+{
+    return detail::launch(
+        stream.get_executor(), std::forward<Token>(token),
+        [&stream, s = std::span<T>(samples)] { return detail::record_span<T>(stream, s); });
+}
+
+/// Plays `play` and records as many frames into `recording` on a duplex
+/// stream, aligned as the device form explains. The stream must be open and
+/// not running (the alignment needs its first callback; a running stream
+/// completes with `std::errc::device_or_resource_busy`) with no output queued;
+/// `recording` must hold exactly as many frames as `play`, in the input's
+/// channel count (else `std::errc::invalid_argument`). At the end the stream
+/// has drained and is inactive.
+///
+/// Signature: `void(std::error_code, std::size_t frames_recorded)`.
+/// Cancellation: terminal and partial; the stream is aborted.
+template <class Executor, class TP, std::size_t E1, sample_type TR, std::size_t E2,
+          class Token = default_token_t<Executor>>
+requires sample_type<std::remove_const_t<TP>>
+auto async_playrec(basic_duplex_stream<Executor>& stream, std::span<TP, E1> play,
+                   std::span<TR, E2> recording, Token&& token = Token{})
+{
+    using U = std::remove_const_t<TP>;
+    return detail::launch(stream.get_executor(), std::forward<Token>(token),
+                          [&stream, p = std::span<const U>(play), r = std::span<TR>(recording)] {
+                              return detail::playrec_span<U, TR>(stream, p, r);
+                          });
+}
+
+} // namespace coaudio
+
+#endif
