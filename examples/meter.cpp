@@ -36,6 +36,8 @@
 #include <string_view>
 #include <vector>
 
+#include "quiet_stderr.hpp"
+
 namespace {
 
 // Exit statuses: 0 quit as asked, 1 capture failed while running,
@@ -250,33 +252,6 @@ std::optional<coaudio::device_info> find_input_device(const std::optional<std::s
     }
     return std::nullopt;
 }
-
-// ALSA and JACK print every device they probe and fail to reach while
-// PortAudio initialises: on a machine without a sound card the meter would
-// open with a screenful of that. Standard error goes to /dev/null meanwhile.
-class quiet_stderr {
-public:
-    quiet_stderr()
-    {
-        std::fflush(stderr);
-        const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-        if (null < 0) return;
-        saved_ = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
-        if (saved_ >= 0) ::dup2(null, STDERR_FILENO);
-        ::close(null);
-    }
-    ~quiet_stderr()
-    {
-        if (saved_ < 0) return;
-        ::dup2(saved_, STDERR_FILENO);
-        ::close(saved_);
-    }
-    quiet_stderr(const quiet_stderr&) = delete;
-    quiet_stderr& operator=(const quiet_stderr&) = delete;
-
-private:
-    int saved_ = -1;
-};
 
 // ---- The terminal ----------------------------------------------------------------
 //

@@ -31,6 +31,8 @@
 #include <system_error>
 #include <vector>
 
+#include "quiet_stderr.hpp"
+
 namespace {
 
 constexpr int exit_ok = 0;
@@ -147,32 +149,6 @@ std::optional<coaudio::device_info> find_input_device(const std::optional<std::s
                   : "\"" + *arg + "\" matches several capture devices; pick one by index";
     return std::nullopt;
 }
-
-// ALSA and JACK print every device they fail to probe while PortAudio
-// initialises; standard error goes to /dev/null meanwhile.
-class quiet_stderr {
-public:
-    quiet_stderr()
-    {
-        std::fflush(stderr);
-        const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-        if (null < 0) return;
-        saved_ = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
-        if (saved_ >= 0) ::dup2(null, STDERR_FILENO);
-        ::close(null);
-    }
-    ~quiet_stderr()
-    {
-        if (saved_ < 0) return;
-        ::dup2(saved_, STDERR_FILENO);
-        ::close(saved_);
-    }
-    quiet_stderr(const quiet_stderr&) = delete;
-    quiet_stderr& operator=(const quiet_stderr&) = delete;
-
-private:
-    int saved_ = -1;
-};
 
 // ---- WAV ----------------------------------------------------------------------------
 //

@@ -26,6 +26,8 @@
 #include <optional>
 #include <string>
 
+#include "quiet_stderr.hpp"
+
 namespace {
 
 constexpr int exit_ok = 0;
@@ -119,32 +121,6 @@ std::string parse(int argc, char** argv, options& opt)
     if (!opt.help && opt.path.empty()) return "no output file given";
     return {};
 }
-
-// ALSA and JACK print every device they fail to probe while PortAudio
-// initialises; standard error goes to /dev/null meanwhile.
-class quiet_stderr {
-public:
-    quiet_stderr()
-    {
-        std::fflush(stderr);
-        const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-        if (null < 0) return;
-        saved_ = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
-        if (saved_ >= 0) ::dup2(null, STDERR_FILENO);
-        ::close(null);
-    }
-    ~quiet_stderr()
-    {
-        if (saved_ < 0) return;
-        ::dup2(saved_, STDERR_FILENO);
-        ::close(saved_);
-    }
-    quiet_stderr(const quiet_stderr&) = delete;
-    quiet_stderr& operator=(const quiet_stderr&) = delete;
-
-private:
-    int saved_ = -1;
-};
 
 // The capture device `arg` names: an index when it is all digits, else a
 // name as sounddevice matches it; the host's default when there is no `arg`.
