@@ -11,6 +11,7 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <vector>
@@ -191,6 +192,39 @@ TEST_CASE("a writer faster than real time parks on a full ring and resumes, losi
         CHECK(c.frames == total);
         CHECK(c.underflows == 0);
         CHECK(c.silence_frames == 0);
+    }());
+}
+
+TEST_CASE("a writer that stops feeding plays exact silence, never stale samples, and underflows are counted")
+{
+    // The data fits the output ring whole, so the write completes at once and
+    // the playback cannot run dry in the middle of it: everything heard after
+    // its last frame comes from the writer having stopped.
+    constexpr std::size_t ring = 8192;
+    loopback lb(coaudio::sample_format::float32, 1 << 16, ring);
+    test::run(lb.io, [&]() -> asio::awaitable<void> {
+        std::vector<float> data(4096);
+        for (std::size_t i = 0; i < data.size(); ++i) data[i] = 0.25f + 0.5f * float(i % 997) / 997.0f; // never 0
+        const auto before = lb.out.counters();
+        co_await lb.out.async_write_frames(std::span(data), use_awaitable);
+        // Half a second of capture: silence, the data, then the silence of a writer that stopped.
+        std::vector<float> got(static_cast<std::size_t>(rate / 2));
+        co_await asio::async_read(lb.in, asio::buffer(got), use_awaitable);
+        const auto after = lb.out.counters();
+
+        const auto first = std::find_if(got.begin(), got.end(), [](float x) { return x != 0.0f; });
+        REQUIRE(first != got.end());
+        const auto offset = std::size_t(first - got.begin());
+        INFO("data starts at frame " << offset << " of the capture");
+        REQUIRE(offset + data.size() <= got.size());
+        CHECK(std::equal(data.begin(), data.end(), first)); // bit-exact through JACK's float ports
+        const auto tail = std::span<const float>(got).subspan(offset + data.size());
+        CHECK(tail.size() > 16 * block);
+        CHECK(std::all_of(tail.begin(), tail.end(), [](float x) { return x == 0.0f; }));
+        // Every callback after the data ran dry is counted, with the silence it played.
+        CHECK(after.frames - before.frames == data.size());
+        CHECK(after.underflows - before.underflows >= tail.size() / block - 1);
+        CHECK(after.silence_frames - before.silence_frames >= tail.size() - block);
     }());
 }
 
