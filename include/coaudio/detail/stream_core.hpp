@@ -495,6 +495,7 @@ public:
     std::error_code start()
     {
         if (!is_open()) return make_error_code(errc::not_open);
+        check_alive();
         if (state() == run_state::lost && pa_ != nullptr) return make_error_code(errc::device_lost);
         if (pa_ != nullptr && !Pa_IsStreamStopped(pa_)) {
             if (state() == run_state::running) return {};
@@ -544,6 +545,10 @@ public:
     void close() noexcept
     {
         if (state() == run_state::closed) return;
+        // The watchdog only runs while an operation waits: a stream whose
+        // server died while nothing was pending learns it here, before
+        // PortAudio is asked to stop it.
+        check_alive();
         if (state() == run_state::lost && pa_ != nullptr) {
             // PortAudio's JACK host waits for its (dead) process thread to
             // acknowledge a stop or close, for up to ten minutes. A lost
@@ -666,6 +671,7 @@ private:
 
     std::error_code halt(PaError (*fn)(PaStream*))
     {
+        check_alive(); // see close()
         const run_state before = state();
         state_.store(static_cast<int>(run_state::stopping), std::memory_order_release);
         std::error_code ec;
