@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # coaudio's one check: make sure the tools are installed, then build and test.
 #
-#   bash tests/check.sh           dev (GCC, -Werror, every test), then
+#   bash tests/check.sh           dev (GCC, -Werror, every test, and the
+#                                 integration tests again under valgrind), then
 #                                 asan (Clang, ASan+UBSan, every test but the
 #                                 consumer projects), then tsan (Clang, TSan,
 #                                 the concurrent tests)
@@ -15,7 +16,7 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 
 usage() {
-    sed -n '2,12s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+    sed -n '2,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
 presets=(dev asan tsan)
@@ -32,7 +33,7 @@ say() { printf '\n=== %s\n' "$*"; }
 # ---- Packages -------------------------------------------------------------------
 
 required_packages=(cmake make g++ clang pkg-config portaudio19-dev libasio-dev catch2 jackd2 tmux
-    libjack-jackd2-dev libsndfile1-dev)
+    libjack-jackd2-dev libsndfile1-dev valgrind)
 
 is_installed() {
     # pkg-config may come as pkgconf or as the transitional pkg-config package.
@@ -107,7 +108,7 @@ if [[ -n $rt ]] && ! is_installed "$rt"; then
     install_packages "$rt"
 fi
 
-for tool in cmake ctest g++ clang++ pkg-config jackd jack_lsp; do
+for tool in cmake ctest g++ clang++ pkg-config jackd jack_lsp valgrind; do
     command -v "$tool" >/dev/null || { echo "check.sh: $tool is still not on PATH" >&2; exit 1; }
 done
 echo "check.sh: $(cmake --version | head -n 1), $(g++ --version | head -n 1), $(clang++ --version | head -n 1)"

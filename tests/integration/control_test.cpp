@@ -41,6 +41,25 @@ coaudio::stream_config config(int channels = 1)
     return {.device = test::jack_device_index(), .channels = channels, .sample_rate = rate, .frames_per_block = 256};
 }
 
+// A read also ends early, successfully, where the server reported lost input
+// (an xrun: a non-realtime JACK server on a busy machine, or under valgrind,
+// has them), and the next read reports the gap. Such a read says nothing about
+// cancellation, so the tests below check that this is what happened and try
+// again; `attempts` bounds the retries.
+constexpr int attempts = 10;
+
+bool ended_at_gap(coaudio::input_stream& in, asio::io_context& io)
+{
+    std::vector<float> one(1);
+    bool gap = false;
+    in.async_read_frames(std::span(one), [&](std::error_code ec, std::size_t) {
+        gap = !ec && in.last_read().overflows > 0;
+    });
+    io.restart();
+    io.run_for(1s);
+    return gap;
+}
+
 } // namespace
 
 TEST_CASE("a read raced against a timer is cancelled and the next read works")
@@ -50,18 +69,24 @@ TEST_CASE("a read raced against a timer is cancelled and the next read works")
     asio::io_context io;
     coaudio::input_stream in(io, config());
     in.start();
-    test::run(io, [&]() -> asio::awaitable<void> {
-        std::vector<float> second(static_cast<std::size_t>(rate)); // one second: cannot finish in 50 ms
-        asio::steady_timer timer(io, 50ms);
-        auto result = co_await (in.async_read_frames(std::span(second), use_awaitable) ||
-                                timer.async_wait(use_awaitable));
-        CHECK(result.index() == 1); // the timer won
-        // The read completed (with operation_aborted, swallowed by ||); the
-        // stream is free for another read, which works.
-        std::vector<float> buf(256);
-        const std::size_t n = co_await in.async_read_frames(std::span(buf), use_awaitable);
-        CHECK(n == buf.size());
-    }());
+    bool timer_won = false;
+    for (int i = 0; i < attempts && !timer_won; ++i) {
+        test::run(io, [&]() -> asio::awaitable<void> {
+            std::vector<float> second(static_cast<std::size_t>(rate)); // one second: cannot finish in 50 ms
+            asio::steady_timer timer(io, 50ms);
+            auto result = co_await (in.async_read_frames(std::span(second), use_awaitable) ||
+                                    timer.async_wait(use_awaitable));
+            timer_won = result.index() == 1;
+            if (!timer_won) co_return;
+            // The read completed (with operation_aborted, swallowed by ||); the
+            // stream is free for another read, which works.
+            std::vector<float> buf(256);
+            const std::size_t n = co_await in.async_read_frames(std::span(buf), use_awaitable);
+            CHECK(n == buf.size());
+        }());
+        if (!timer_won) REQUIRE(ended_at_gap(in, io));
+    }
+    CHECK(timer_won);
 }
 
 TEST_CASE("terminal and partial cancellation through a cancellation slot")
@@ -71,20 +96,27 @@ TEST_CASE("terminal and partial cancellation through a cancellation slot")
     coaudio::input_stream in(io, config());
     in.start();
     for (auto type : {asio::cancellation_type::terminal, asio::cancellation_type::partial}) {
-        std::vector<float> second(static_cast<std::size_t>(rate));
-        asio::cancellation_signal signal;
-        std::optional<std::pair<std::error_code, std::size_t>> result;
-        in.async_read_frames(std::span(second),
-                             asio::bind_cancellation_slot(signal.slot(), [&](std::error_code ec, std::size_t n) {
-                                 result.emplace(ec, n);
-                             }));
-        asio::steady_timer timer(io, 30ms);
-        timer.async_wait([&](std::error_code) { signal.emit(type); });
-        io.restart();
-        io.run_for(2s);
-        REQUIRE(result);
-        CHECK(result->first == asio::error::operation_aborted);
-        CHECK(result->second < second.size()); // frames copied before the cancel are counted
+        for (int i = 0; i < attempts; ++i) {
+            std::vector<float> second(static_cast<std::size_t>(rate));
+            asio::cancellation_signal signal;
+            std::optional<std::pair<std::error_code, std::size_t>> result;
+            in.async_read_frames(std::span(second),
+                                 asio::bind_cancellation_slot(signal.slot(), [&](std::error_code ec, std::size_t n) {
+                                     result.emplace(ec, n);
+                                 }));
+            asio::steady_timer timer(io, 30ms);
+            timer.async_wait([&](std::error_code) { signal.emit(type); });
+            io.restart();
+            io.run_for(2s);
+            REQUIRE(result);
+            if (!result->first && i + 1 < attempts) {
+                REQUIRE(ended_at_gap(in, io));
+                continue;
+            }
+            CHECK(result->first == asio::error::operation_aborted);
+            CHECK(result->second < second.size()); // frames copied before the cancel are counted
+            break;
+        }
     }
 }
 
@@ -95,12 +127,19 @@ TEST_CASE("cancel() completes a pending read with operation_aborted")
     coaudio::input_stream in(io, config());
     in.start();
     std::vector<float> second(static_cast<std::size_t>(rate));
-    std::error_code result;
-    in.async_read_frames(std::span(second), [&](std::error_code ec, std::size_t) { result = ec; });
-    asio::steady_timer timer(io, 30ms);
-    timer.async_wait([&](std::error_code) { in.cancel(); });
-    io.run_for(2s);
-    CHECK(result == asio::error::operation_aborted);
+    std::optional<std::error_code> result;
+    for (int i = 0; i < attempts; ++i) {
+        result.reset();
+        in.async_read_frames(std::span(second), [&](std::error_code ec, std::size_t) { result = ec; });
+        asio::steady_timer timer(io, 30ms);
+        timer.async_wait([&](std::error_code) { in.cancel(); });
+        io.restart();
+        io.run_for(2s);
+        REQUIRE(result);
+        if (*result || i + 1 == attempts) break;
+        REQUIRE(ended_at_gap(in, io));
+    }
+    CHECK(*result == asio::error::operation_aborted);
 }
 
 TEST_CASE("close() with a read pending completes it with an error")
@@ -111,11 +150,19 @@ TEST_CASE("close() with a read pending completes it with an error")
     in.start();
     std::vector<float> second(static_cast<std::size_t>(rate));
     std::optional<std::error_code> result;
-    in.async_read_frames(std::span(second), [&](std::error_code ec, std::size_t) { result = ec; });
-    asio::steady_timer timer(io, 30ms);
-    timer.async_wait([&](std::error_code) { in.close(); });
-    io.run_for(2s);
-    REQUIRE(result);
+    for (int i = 0; i < attempts; ++i) {
+        result.reset();
+        in.async_read_frames(std::span(second), [&](std::error_code ec, std::size_t) { result = ec; });
+        asio::steady_timer timer(io, 30ms);
+        timer.async_wait([&](std::error_code) { in.close(); });
+        io.restart();
+        io.run_for(2s);
+        REQUIRE(result);
+        if (*result || i + 1 == attempts) break;
+        // Ended at a gap before the close: open a fresh stream and try again.
+        in.open(config());
+        in.start();
+    }
     CHECK(*result == asio::error::operation_aborted);
     CHECK_FALSE(in.is_open());
     // A read on the closed stream fails at once.
@@ -131,23 +178,29 @@ TEST_CASE("destroying a stream with operations pending completes them and frees 
 {
     coaudio::library lib;
     asio::io_context io;
-    auto in = std::make_unique<coaudio::input_stream>(io, config());
-    auto out = std::make_unique<coaudio::output_stream>(io, config());
-    in->start();
-    // Output not started: a write bigger than the ring parks.
-    std::vector<float> big(out->ring_capacity() * 2);
-    std::vector<float> second(static_cast<std::size_t>(rate));
     std::optional<std::error_code> read_result, write_result;
-    in->async_read_frames(std::span(second), [&](std::error_code ec, std::size_t) { read_result = ec; });
-    out->async_write_frames(std::span(big), [&](std::error_code ec, std::size_t) { write_result = ec; });
-    asio::steady_timer timer(io, 30ms);
-    timer.async_wait([&](std::error_code) {
-        in.reset();
-        out.reset();
-    });
-    io.run_for(2s);
-    REQUIRE(read_result);
-    REQUIRE(write_result);
+    for (int i = 0; i < attempts; ++i) {
+        auto in = std::make_unique<coaudio::input_stream>(io, config());
+        auto out = std::make_unique<coaudio::output_stream>(io, config());
+        in->start();
+        // Output not started: a write bigger than the ring parks.
+        std::vector<float> big(out->ring_capacity() * 2);
+        std::vector<float> second(static_cast<std::size_t>(rate));
+        read_result.reset();
+        write_result.reset();
+        in->async_read_frames(std::span(second), [&](std::error_code ec, std::size_t) { read_result = ec; });
+        out->async_write_frames(std::span(big), [&](std::error_code ec, std::size_t) { write_result = ec; });
+        asio::steady_timer timer(io, 30ms);
+        timer.async_wait([&](std::error_code) {
+            in.reset();
+            out.reset();
+        });
+        io.restart();
+        io.run_for(2s);
+        REQUIRE(read_result);
+        REQUIRE(write_result);
+        if (*read_result) break; // else the read ended at a gap before the destruction: again
+    }
     CHECK(*read_result == asio::error::operation_aborted);
     CHECK(*write_result == asio::error::operation_aborted);
 }

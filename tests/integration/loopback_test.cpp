@@ -74,20 +74,29 @@ TEST_CASE("a 1 kHz sine played out comes back at 1 kHz with RMS 0.354")
 {
     loopback lb;
     test::run(lb.io, [&]() -> asio::awaitable<void> {
-        const auto tone = test::sine(static_cast<std::size_t>(rate * 2), 1000, 0.5, rate);
-        // Play two seconds while capturing one second from the middle of it.
+        const auto tone = test::sine(static_cast<std::size_t>(rate * 6), 1000, 0.5, rate);
+        // Play six seconds while capturing half a second from the middle of it.
         asio::co_spawn(lb.io, lb.out.async_write_frames(std::span(tone), use_awaitable), asio::detached);
         co_await skip_until_signal(lb.in);
         std::vector<float> captured(static_cast<std::size_t>(rate / 2));
-        const std::size_t n = co_await lb.in.async_read_frames(std::span(captured), use_awaitable);
+        // A read ends early, successfully, where the server reported lost input
+        // (an xrun of a non-realtime server on a busy machine); the capture then
+        // starts over after the gap.
+        std::size_t n = 0;
+        for (int i = 0; i < 10 && n < captured.size(); ++i)
+            n = co_await lb.in.async_read_frames(std::span(captured), use_awaitable);
         REQUIRE(n == captured.size());
         const double level = coaudio::rms(captured);
         const double freq = test::zero_crossing_frequency(captured, rate);
-        INFO("rms " << level << " frequency " << freq);
+        const auto c = lb.in.counters();
+        INFO("rms " << level << " frequency " << freq << ", server xruns " << c.host_overflows);
         CHECK(std::abs(level - 0.5 / std::sqrt(2.0)) < 0.01);
         CHECK(std::abs(freq - 1000.0) < 5.0);
-        CHECK(lb.in.counters().overflows == 0);
-        CHECK(lb.in.last_read().overflows == 0);
+        // The reader kept up: the ring never overflowed. (A non-realtime server
+        // on a busy machine may flag xruns of its own; those are counted apart.)
+        CHECK(c.frames_dropped == 0);
+        CHECK(c.overflows == c.host_overflows);
+        CHECK(lb.in.last_read().frames_lost == 0);
     }());
 }
 
@@ -199,33 +208,44 @@ TEST_CASE("a writer that stops feeding plays exact silence, never stale samples,
 {
     // The data fits the output ring whole, so the write completes at once and
     // the playback cannot run dry in the middle of it: everything heard after
-    // its last frame comes from the writer having stopped.
+    // its last frame comes from the writer having stopped. An xrun of the
+    // server (a non-realtime one on a busy machine has them) loses frames on
+    // the way and spoils the comparison, so a run that saw one is repeated.
     constexpr std::size_t ring = 8192;
-    loopback lb(coaudio::sample_format::float32, 1 << 16, ring);
-    test::run(lb.io, [&]() -> asio::awaitable<void> {
-        std::vector<float> data(4096);
-        for (std::size_t i = 0; i < data.size(); ++i) data[i] = 0.25f + 0.5f * float(i % 997) / 997.0f; // never 0
-        const auto before = lb.out.counters();
-        co_await lb.out.async_write_frames(std::span(data), use_awaitable);
-        // Half a second of capture: silence, the data, then the silence of a writer that stopped.
-        std::vector<float> got(static_cast<std::size_t>(rate / 2));
-        co_await asio::async_read(lb.in, asio::buffer(got), use_awaitable);
-        const auto after = lb.out.counters();
+    bool clean = false;
+    for (int attempt = 0; attempt < 5 && !clean; ++attempt) {
+        loopback lb(coaudio::sample_format::float32, 1 << 16, ring);
+        test::run(lb.io, [&]() -> asio::awaitable<void> {
+            std::vector<float> data(4096);
+            for (std::size_t i = 0; i < data.size(); ++i) data[i] = 0.25f + 0.5f * float(i % 997) / 997.0f; // never 0
+            const auto before = lb.out.counters();
+            const auto in_before = lb.in.counters();
+            co_await lb.out.async_write_frames(std::span(data), use_awaitable);
+            // Half a second of capture: silence, the data, then the silence of a writer that stopped.
+            std::vector<float> got(static_cast<std::size_t>(rate / 2));
+            co_await asio::async_read(lb.in, asio::buffer(got), use_awaitable);
+            const auto after = lb.out.counters();
+            const auto in_after = lb.in.counters();
+            if (in_after.host_overflows != in_before.host_overflows || after.host_underflows != before.host_underflows)
+                co_return;
+            clean = true;
 
-        const auto first = std::find_if(got.begin(), got.end(), [](float x) { return x != 0.0f; });
-        REQUIRE(first != got.end());
-        const auto offset = std::size_t(first - got.begin());
-        INFO("data starts at frame " << offset << " of the capture");
-        REQUIRE(offset + data.size() <= got.size());
-        CHECK(std::equal(data.begin(), data.end(), first)); // bit-exact through JACK's float ports
-        const auto tail = std::span<const float>(got).subspan(offset + data.size());
-        CHECK(tail.size() > 16 * block);
-        CHECK(std::all_of(tail.begin(), tail.end(), [](float x) { return x == 0.0f; }));
-        // Every callback after the data ran dry is counted, with the silence it played.
-        CHECK(after.frames - before.frames == data.size());
-        CHECK(after.underflows - before.underflows >= tail.size() / block - 1);
-        CHECK(after.silence_frames - before.silence_frames >= tail.size() - block);
-    }());
+            const auto first = std::find_if(got.begin(), got.end(), [](float x) { return x != 0.0f; });
+            REQUIRE(first != got.end());
+            const auto offset = std::size_t(first - got.begin());
+            INFO("data starts at frame " << offset << " of the capture");
+            REQUIRE(offset + data.size() <= got.size());
+            CHECK(std::equal(data.begin(), data.end(), first)); // bit-exact through JACK's float ports
+            const auto tail = std::span<const float>(got).subspan(offset + data.size());
+            CHECK(tail.size() > 16 * block);
+            CHECK(std::all_of(tail.begin(), tail.end(), [](float x) { return x == 0.0f; }));
+            // Every callback after the data ran dry is counted, with the silence it played.
+            CHECK(after.frames - before.frames == data.size());
+            CHECK(after.underflows - before.underflows >= tail.size() / block - 1);
+            CHECK(after.silence_frames - before.silence_frames >= tail.size() - block);
+        }());
+    }
+    CHECK(clean);
 }
 
 TEST_CASE("a reader that stalls for one second overflows, is told so, and keeps receiving")
