@@ -179,7 +179,7 @@ double round_trip(coaudio::sample_format format, int channels, Encode encode, De
 
 } // namespace
 
-TEST_CASE("every sample format carries a tone through the loopback")
+TEST_CASE("every sample format carries a tone through the loopback", "[realtime]")
 {
     using coaudio::sample_format;
     const double expected = 0.5 / std::sqrt(2.0);
@@ -216,7 +216,7 @@ TEST_CASE("every sample format carries a tone through the loopback")
     }
 }
 
-TEST_CASE("non-interleaved reads and writes keep channels apart")
+TEST_CASE("non-interleaved reads and writes keep channels apart", "[realtime]")
 {
     coaudio::library lib;
     asio::io_context io;

@@ -63,7 +63,7 @@ TEST_CASE("a duplex stream shares one clock and reports both halves")
     CHECK(lb.stream.output_params().latency >= 0.0);
 }
 
-TEST_CASE("a duplex stream plays a tone and captures it on the same clock")
+TEST_CASE("a duplex stream plays a tone and captures it on the same clock", "[realtime]")
 {
     duplex_loopback lb;
     lb.start();
@@ -97,7 +97,7 @@ bool on_frame_clock(double step_seconds, std::size_t frames)
     return std::abs(step_seconds - double(frames) / rate) < 0.25 * double(block) / rate;
 }
 
-TEST_CASE("round-trip delay agrees with the latencies the stream reports")
+TEST_CASE("round-trip delay agrees with the latencies the stream reports", "[realtime]")
 {
     // On a cable loopback a frame would reach the ADC at the time it left the
     // DAC, so ADC(captured) == DAC(played) and the delay seen by the callback
@@ -164,7 +164,7 @@ TEST_CASE("round-trip delay agrees with the latencies the stream reports")
     }());
 }
 
-TEST_CASE("timestamps advance by frames over rate, block to block")
+TEST_CASE("timestamps advance by frames over rate, block to block", "[realtime]")
 {
     duplex_loopback lb;
     lb.start();

@@ -70,7 +70,7 @@ asio::awaitable<void> skip_until_signal(coaudio::input_stream& in, float thresho
 
 } // namespace
 
-TEST_CASE("a 1 kHz sine played out comes back at 1 kHz with RMS 0.354")
+TEST_CASE("a 1 kHz sine played out comes back at 1 kHz with RMS 0.354", "[realtime]")
 {
     loopback lb;
     test::run(lb.io, [&]() -> asio::awaitable<void> {
@@ -100,7 +100,7 @@ TEST_CASE("a 1 kHz sine played out comes back at 1 kHz with RMS 0.354")
     }());
 }
 
-TEST_CASE("int16 and int32 streams carry the tone at full-scale-relative level")
+TEST_CASE("int16 and int32 streams carry the tone at full-scale-relative level", "[realtime]")
 {
     SECTION("int16")
     {
@@ -152,7 +152,7 @@ TEST_CASE("int16 and int32 streams carry the tone at full-scale-relative level")
     }
 }
 
-TEST_CASE("asio::async_write and asio::async_read compose with the streams")
+TEST_CASE("asio::async_write and asio::async_read compose with the streams", "[realtime]")
 {
     loopback lb;
     test::run(lb.io, [&]() -> asio::awaitable<void> {
@@ -172,7 +172,7 @@ TEST_CASE("asio::async_write and asio::async_read compose with the streams")
     }());
 }
 
-TEST_CASE("a writer faster than real time parks on a full ring and resumes, losing nothing")
+TEST_CASE("a writer faster than real time parks on a full ring and resumes, losing nothing", "[realtime]")
 {
     constexpr std::size_t ring = 4096;
     loopback lb(coaudio::sample_format::float32, 0, ring);
@@ -204,7 +204,7 @@ TEST_CASE("a writer faster than real time parks on a full ring and resumes, losi
     }());
 }
 
-TEST_CASE("a writer that stops feeding plays exact silence, never stale samples, and underflows are counted")
+TEST_CASE("a writer that stops feeding plays exact silence, never stale samples, and underflows are counted", "[realtime]")
 {
     // The data fits the output ring whole, so the write completes at once and
     // the playback cannot run dry in the middle of it: everything heard after
@@ -248,7 +248,7 @@ TEST_CASE("a writer that stops feeding plays exact silence, never stale samples,
     CHECK(clean);
 }
 
-TEST_CASE("a reader that stalls for one second overflows, is told so, and keeps receiving")
+TEST_CASE("a reader that stalls for one second overflows, is told so, and keeps receiving", "[realtime]")
 {
     loopback lb(coaudio::sample_format::float32, 8192);
     test::run(lb.io, [&]() -> asio::awaitable<void> {
@@ -283,7 +283,7 @@ TEST_CASE("a reader that stalls for one second overflows, is told so, and keeps 
     }());
 }
 
-TEST_CASE("overflow_is_error reports the gap as input_overflow with the data")
+TEST_CASE("overflow_is_error reports the gap as input_overflow with the data", "[realtime]")
 {
     auto cfg = config(coaudio::sample_format::float32, 1024);
     cfg.overflow_is_error = true;

@@ -12,7 +12,7 @@
 #include <memory>
 #include <vector>
 
-TEST_CASE("sixteen streams on one io_context each deliver every block")
+TEST_CASE("sixteen streams on one io_context each deliver every block", "[realtime]")
 {
     constexpr int streams = 16;
     constexpr std::size_t block = 256;

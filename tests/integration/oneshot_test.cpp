@@ -102,7 +102,7 @@ correlation_peak cross_correlate(const std::vector<float>& sig, const std::vecto
 
 } // namespace
 
-TEST_CASE("playrec of a chirp returns a recording aligned to it at a stable lag")
+TEST_CASE("playrec of a chirp returns a recording aligned to it at a stable lag", "[realtime]")
 {
     coaudio::library lib;
     const auto sig = chirp(0.5, 200, 8000, 0.5);
@@ -161,7 +161,7 @@ TEST_CASE("playrec of a chirp returns a recording aligned to it at a stable lag"
     CHECK(peaks[0].lag <= 4 * block); // a few periods, not a random offset
 }
 
-TEST_CASE("playrec on a device of its own records exactly as many frames as it plays")
+TEST_CASE("playrec on a device of its own records exactly as many frames as it plays", "[realtime]")
 {
     coaudio::library lib;
     asio::io_context io;
@@ -187,7 +187,7 @@ TEST_CASE("playrec on a device of its own records exactly as many frames as it p
     }());
 }
 
-TEST_CASE("play completes once the last frame has been heard, not when it was queued")
+TEST_CASE("play completes once the last frame has been heard, not when it was queued", "[realtime]")
 {
     coaudio::library lib;
     asio::io_context io;
@@ -232,7 +232,7 @@ TEST_CASE("play completes once the last frame has been heard, not when it was qu
     }
 }
 
-TEST_CASE("cancelling play stops the sound within one block")
+TEST_CASE("cancelling play stops the sound within one block", "[realtime]")
 {
     coaudio::library lib;
     asio::io_context io;
@@ -366,7 +366,7 @@ TEST_CASE("record returns the frames asked for, and what it has when cancelled")
     }
 }
 
-TEST_CASE("a tone played with async_play comes back through async_record")
+TEST_CASE("a tone played with async_play comes back through async_record", "[realtime]")
 {
     using namespace awaitable_ops;
     coaudio::library lib;

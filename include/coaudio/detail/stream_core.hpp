@@ -339,8 +339,10 @@ public:
     int process(const void* input, void* output, std::size_t frames, PaStreamCallbackFlags flags,
                 double adc_time = 0.0, double dac_time = 0.0) noexcept
     {
-        if (in_) capture(*in_, input, frames, flags, adc_time);
-        if (out_) return playback(*out_, output, frames, flags, dac_time);
+        // A driver passes a buffer for each direction the stream has; the
+        // checks keep a faulty one from making us copy through null.
+        if (in_ && input != nullptr) capture(*in_, input, frames, flags, adc_time);
+        if (out_ && output != nullptr) return playback(*out_, output, frames, flags, dac_time);
         return paContinue;
     }
 
