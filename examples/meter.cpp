@@ -190,16 +190,10 @@ void print_devices(std::FILE* out)
     }
 }
 
-std::string lower(std::string s)
-{
-    for (char& c : s)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
 // The capture device `arg` names: an index when it is all digits, else the
-// one input device whose name contains it, ignoring case (an exact name wins
-// over partial matches). When there is none, `problem` says why.
+// one input device coaudio::match_devices picks for it (an exact name, or
+// else the only name that contains it, ignoring case). When there is none,
+// `problem` says why.
 std::optional<coaudio::device_info> find_input_device(const std::optional<std::string>& arg,
                                                       std::string& problem)
 {
@@ -234,12 +228,7 @@ std::optional<coaudio::device_info> find_input_device(const std::optional<std::s
         problem = "cannot query the audio devices: " + ec.message();
         return std::nullopt;
     }
-    std::vector<coaudio::device_info> matches;
-    for (const auto& d : all) {
-        if (d.max_input_channels < 1) continue;
-        if (lower(d.name) == lower(*arg)) return d;
-        if (lower(d.name).find(lower(*arg)) != std::string::npos) matches.push_back(d);
-    }
+    const auto matches = coaudio::match_devices(all, *arg, coaudio::device_kind::input);
     if (matches.size() == 1) return matches.front();
     if (matches.empty()) {
         problem = "no capture device's name contains \"" + *arg + "\"";

@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 
+#include "device_arg.hpp"
 #include "quiet_stderr.hpp"
 
 namespace {
@@ -83,33 +84,6 @@ std::string parse(int argc, char** argv, options& opt)
     return {};
 }
 
-// The playback device `arg` names: an index when it is all digits, else a
-// name as sounddevice matches it; the host's default when there is no `arg`.
-std::optional<coaudio::device_info> output_device(const std::optional<std::string>& arg,
-                                                  std::string& problem)
-{
-    std::error_code ec;
-    if (!arg) {
-        auto d = coaudio::default_output_device(ec);
-        if (!d) problem = "no playback device: the host has no default output device";
-        return d;
-    }
-    if (std::all_of(arg->begin(), arg->end(), [](unsigned char c) { return std::isdigit(c); })) {
-        auto d = coaudio::device(std::atoi(arg->c_str()), ec);
-        if (ec || d.max_output_channels < 1) {
-            problem = "device " + *arg + " is not a playback device";
-            return std::nullopt;
-        }
-        return d;
-    }
-    auto d = coaudio::find_device(*arg, coaudio::device_kind::output, {}, ec);
-    if (ec) {
-        problem = "\"" + *arg + "\": " + ec.message();
-        return std::nullopt;
-    }
-    return d;
-}
-
 } // namespace
 
 int main(int argc, char** argv)
@@ -144,7 +118,7 @@ try {
         return exit_no_device;
     }
     std::string problem;
-    const auto dev = output_device(opt.device, problem);
+    const auto dev = device_from_arg(opt.device, coaudio::device_kind::output, problem);
     if (!dev) {
         std::fprintf(stderr, "play_file: %s (see `devices`)\n", problem.c_str());
         return exit_no_device;

@@ -31,6 +31,7 @@
 #include <system_error>
 #include <vector>
 
+#include "device_arg.hpp"
 #include "quiet_stderr.hpp"
 
 namespace {
@@ -113,41 +114,6 @@ std::string parse(int argc, char** argv, options& opt)
     }
     if (!opt.help && opt.path.empty()) return "no output file given";
     return {};
-}
-
-std::string lower(std::string s)
-{
-    for (char& c : s)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
-// The capture device `arg` names: an index when it is all digits, else the
-// one input device whose name contains it, ignoring case.
-std::optional<coaudio::device_info> find_input_device(const std::optional<std::string>& arg,
-                                                      std::string& problem)
-{
-    std::error_code ec;
-    if (!arg) {
-        auto d = coaudio::default_input_device(ec);
-        if (!d) problem = "no capture device: the host has no default input device";
-        return d;
-    }
-    std::vector<coaudio::device_info> matches;
-    const bool index =
-        std::all_of(arg->begin(), arg->end(), [](unsigned char c) { return std::isdigit(c); });
-    for (const auto& d : coaudio::devices(ec)) {
-        if (d.max_input_channels < 1) continue;
-        if (index ? d.index == std::strtoll(arg->c_str(), nullptr, 10)
-                  : lower(d.name) == lower(*arg))
-            return d;
-        if (!index && lower(d.name).find(lower(*arg)) != std::string::npos) matches.push_back(d);
-    }
-    if (matches.size() == 1) return matches.front();
-    problem = matches.empty()
-                  ? "no capture device matches \"" + *arg + "\""
-                  : "\"" + *arg + "\" matches several capture devices; pick one by index";
-    return std::nullopt;
 }
 
 // ---- WAV ----------------------------------------------------------------------------
@@ -334,7 +300,7 @@ try {
         return exit_no_device;
     }
     std::string problem;
-    const auto dev = find_input_device(opt.device, problem);
+    const auto dev = device_from_arg(opt.device, coaudio::device_kind::input, problem);
     if (!dev) {
         std::fprintf(stderr, "record: %s (see `meter --list`)\n", problem.c_str());
         return exit_no_device;

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "device_arg.hpp"
 #include "quiet_stderr.hpp"
 
 namespace {
@@ -109,41 +110,6 @@ std::string parse(int argc, char** argv, options& opt)
     return {};
 }
 
-std::string lower(std::string s)
-{
-    for (char& c : s)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
-// The playback device `arg` names: an index when it is all digits, else the
-// one output device whose name contains it, ignoring case.
-std::optional<coaudio::device_info> find_output_device(const std::optional<std::string>& arg,
-                                                       std::string& problem)
-{
-    std::error_code ec;
-    if (!arg) {
-        auto d = coaudio::default_output_device(ec);
-        if (!d) problem = "no playback device: the host has no default output device";
-        return d;
-    }
-    std::vector<coaudio::device_info> matches;
-    const bool index =
-        std::all_of(arg->begin(), arg->end(), [](unsigned char c) { return std::isdigit(c); });
-    for (const auto& d : coaudio::devices(ec)) {
-        if (d.max_output_channels < 1) continue;
-        if (index ? d.index == std::strtoll(arg->c_str(), nullptr, 10)
-                  : lower(d.name) == lower(*arg))
-            return d;
-        if (!index && lower(d.name).find(lower(*arg)) != std::string::npos) matches.push_back(d);
-    }
-    if (matches.size() == 1) return matches.front();
-    problem = matches.empty()
-                  ? "no playback device matches \"" + *arg + "\""
-                  : "\"" + *arg + "\" matches several playback devices; pick one by index";
-    return std::nullopt;
-}
-
 // Writes the sine block by block until `frames_total` frames (0: forever),
 // then waits until the last of them has been played.
 asio::awaitable<void> play(coaudio::output_stream& out, const options& opt, bool& stopping)
@@ -210,7 +176,7 @@ try {
         return exit_no_device;
     }
     std::string problem;
-    const auto dev = find_output_device(opt.device, problem);
+    const auto dev = device_from_arg(opt.device, coaudio::device_kind::output, problem);
     if (!dev) {
         std::fprintf(stderr, "tone: %s (see `meter --list`)\n", problem.c_str());
         return exit_no_device;
