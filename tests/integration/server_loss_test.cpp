@@ -102,8 +102,10 @@ TEST_CASE("a killed audio server fails a pending read and a pending write with d
                                      .frames_per_block = 256};
     coaudio::input_stream in(io, cfg);
     coaudio::output_stream out(io, cfg);
+    coaudio::input_stream idle(io, cfg); // running, with nothing pending when the server dies
     in.start();
     out.start();
+    idle.start();
 
     std::vector<float> second(48000), big(out.ring_capacity() * 4);
     std::optional<std::error_code> read_ec, write_ec;
@@ -153,4 +155,13 @@ TEST_CASE("a killed audio server fails a pending read and a pending write with d
     in.close();
     out.close();
     CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(1));
+
+    // No watchdog ever looked at the idle stream; stopping and closing it must
+    // not hand it to PortAudio's JACK host, which would wait ten minutes.
+    const auto t1 = std::chrono::steady_clock::now();
+    idle.stop(ec);
+    CHECK((!ec || ec == coaudio::errc::device_lost));
+    idle.close();
+    CHECK(std::chrono::steady_clock::now() - t1 < std::chrono::seconds(1));
+    CHECK_FALSE(idle.is_open());
 }
