@@ -398,7 +398,7 @@ private:
         using signature = std::conditional_t<Kind == transfer_kind::drain, void(std::error_code),
                                              void(std::error_code, std::size_t)>;
         return asio::async_compose<Token, signature>(
-            transfer_op<executor_type, Target, Kind, CountFrames>(ex_, impl_, std::move(target), all, precheck),
+            transfer_op<executor_type, Target, Kind, CountFrames>(impl_, std::move(target), all, precheck),
             token, ex_);
     }
 

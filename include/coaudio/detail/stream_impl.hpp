@@ -185,9 +185,8 @@ class transfer_op {
     static constexpr bool reading = Kind == transfer_kind::read;
 
 public:
-    transfer_op(const Executor& ex, std::shared_ptr<stream_impl<Executor>> impl, Target target, bool all,
-                std::error_code precheck)
-        : ex_(ex), impl_(std::move(impl)), target_(std::move(target)), all_(all), ec_(precheck)
+    transfer_op(std::shared_ptr<stream_impl<Executor>> impl, Target target, bool all, std::error_code precheck)
+        : impl_(std::move(impl)), target_(std::move(target)), all_(all), ec_(precheck)
     {
     }
 
@@ -230,7 +229,7 @@ private:
             if (!progress()) return park(self);
         }
         step_ = step::posted;
-        asio::post(ex_, std::move(self));
+        asio::post(std::move(self)); // to the stream's executor, the operation's own
     }
 
     template <class Self>
@@ -303,6 +302,7 @@ private:
                 } else {
                     r = c.ring.prepare_write(room);
                 }
+                if (r.frames == 0) break;
                 const std::size_t first = r.first.size() / fb;
                 target_.move(done_, r.first.data(), first, fb, !reading);
                 target_.move(done_ + first, r.second.data(), r.frames - first, fb, !reading);
@@ -311,7 +311,6 @@ private:
                 else
                     c.ring.commit_write(r.frames);
                 done_ += r.frames;
-                if (r.frames == 0) break;
                 if (!all_) return true;
             }
             if (core.will_not_progress(c)) {
@@ -333,7 +332,7 @@ private:
             if (step_ != step::start) return finish(self);
             // Still inside the initiating function: complete through a post.
             step_ = step::posted;
-            return asio::post(ex_, std::move(self));
+            return asio::post(std::move(self));
         }
         step_ = step::waiting;
         stream_impl<Executor>::arm_watchdog(impl_);
@@ -368,7 +367,8 @@ private:
             self.complete(ec_, count);
     }
 
-    Executor ex_;
+    // No executor of its own: async_compose was given the stream's, and a
+    // posted step goes there. (Every byte here moves with each wait.)
     std::shared_ptr<stream_impl<Executor>> impl_;
     Target target_;
     bool all_;
