@@ -17,7 +17,6 @@
 #include <portaudio.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -396,9 +395,9 @@ private:
 // ---- 5c. floor: an Asio coroutine on an eventfd ------------------------------------
 //
 // No audio: the callback stores the block number and writes an eventfd; a
-// coroutine on an io_context co_awaits an async_read_some of it. The same
-// wake-up path as coaudio's doorbell without the ring or the composed
-// operation: what Asio and the coroutine cost by themselves.
+// coroutine on an io_context co_awaits async_wait(wait_read) on it and reads
+// it once. The same wake-up path as coaudio's doorbell without the ring or
+// the composed operation: what Asio and the coroutine cost by themselves.
 class asio_floor final : public variant {
 public:
     asio_floor()
@@ -430,10 +429,12 @@ private:
     {
         consumer_probe probe(*tl_);
         for (;;) {
-            auto [ec, n] = co_await bell_.async_read_some(asio::buffer(scratch_),
-                                                          coaudio::as_tuple(asio::use_awaitable));
+            auto [ec] = co_await bell_.async_wait(asio::posix::descriptor_base::wait_read,
+                                                  coaudio::as_tuple(asio::use_awaitable));
             const std::int64_t t = now_ns();
             if (ec) break;
+            std::uint64_t count;
+            [[maybe_unused]] auto r = ::read(efd_, &count, sizeof count);
             if (probe.received(latest_.load(std::memory_order_acquire), t)) break;
         }
         probe.finish();
@@ -443,7 +444,6 @@ private:
     int efd_ = -1;
     asio::io_context io_;
     asio::posix::stream_descriptor bell_{io_}; // owns and closes efd_
-    std::array<std::byte, 64> scratch_{};
     std::atomic<std::uint32_t> latest_{0};
     std::thread thread_;
 };

@@ -16,10 +16,10 @@
 namespace coaudio::detail {
 
 /// A descriptor that a foreign thread makes readable without blocking,
-/// allocating or locking, and that the io_context reads asynchronously. An
-/// eventfd on Linux, a non-blocking pipe on other POSIX systems. Rings
-/// coalesce: one read of an eventfd takes any number of them; a pipe holds
-/// a byte per ring, and a read takes up to its buffer's worth.
+/// allocating or locking, and that the io_context watches with
+/// `async_wait(wait_read)`. An eventfd on Linux, a non-blocking pipe on other
+/// POSIX systems. Rings coalesce: any number of them before a drain make the
+/// descriptor readable once.
 class doorbell {
 public:
     doorbell()
@@ -61,7 +61,22 @@ public:
 #endif
     }
 
-    /// The descriptor to read.
+    /// Consumes all pending rings so the descriptor is quiet again. io thread only.
+    void drain() noexcept
+    {
+#if defined(__linux__)
+        // One read returns and clears the whole eventfd count: a second would
+        // only cost a syscall on every wake-up.
+        std::uint64_t count;
+        [[maybe_unused]] auto n = ::read(read_fd_, &count, sizeof count);
+#else
+        char buf[64];
+        while (::read(read_fd_, buf, sizeof buf) > 0) {
+        }
+#endif
+    }
+
+    /// The descriptor to wait on for readability.
     int native_handle() const noexcept { return read_fd_; }
 
 private:

@@ -13,7 +13,6 @@
 #include <asio/post.hpp>
 #include <asio/posix/basic_stream_descriptor.hpp>
 
-#include <array>
 #include <chrono>
 #include <cstring>
 #include <memory>
@@ -88,10 +87,6 @@ struct stream_impl {
     asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>, Executor>
         watchdog;
     bool watchdog_armed = false;
-    /// Where a parked operation's read of its doorbell lands (the ring count,
-    /// or a pipe's bytes): the read is the drain. One per channel, as at most
-    /// one operation per channel is parked.
-    std::array<std::byte, 64> in_bell_scratch{}, out_bell_scratch{};
     bool read_busy = false;  ///< one read outstanding
     bool write_busy = false; ///< one write or drain outstanding
     read_status last_read;   ///< what the last completed read found
@@ -175,7 +170,7 @@ enum class transfer_kind { read, write, drain };
 ///
 /// Moves whole frames between a channel's ring and the caller's target;
 /// when the ring cannot satisfy it, parks on the channel's doorbell (an Asio
-/// descriptor read, so handler allocation, work tracking and cancellation
+/// descriptor wait, so handler allocation, work tracking and cancellation
 /// are Asio's). `all` asks for every frame of the target; otherwise one frame
 /// or more completes it, as `read_some`/`write_some` do. Completes with a
 /// count of frames, or of bytes when `CountFrames` is false. It never
@@ -188,13 +183,6 @@ public:
     transfer_op(std::shared_ptr<stream_impl<Executor>> impl, Target target, bool all, std::error_code precheck)
         : impl_(std::move(impl)), target_(std::move(target)), all_(all), ec_(precheck)
     {
-    }
-
-    /// The doorbell read that a parked operation waits on completes here.
-    template <class Self>
-    void operator()(Self& self, std::error_code ec, std::size_t /*bytes*/)
-    {
-        (*this)(self, ec);
     }
 
     template <class Self>
@@ -245,6 +233,7 @@ private:
             ec_ = ec;
             return finish(self);
         }
+        chan().bell.drain();
         if (progress()) return finish(self);
         park(self);
     }
@@ -336,12 +325,7 @@ private:
         }
         step_ = step::waiting;
         stream_impl<Executor>::arm_watchdog(impl_);
-        // A read, not async_wait: Asio re-arms the descriptor with epoll_ctl
-        // on every async_wait, while a read first tries the descriptor
-        // without blocking (done, if the bell rang meanwhile) and otherwise
-        // waits on the registration it already has. Reading also drains.
-        auto& scratch = reading ? impl_->in_bell_scratch : impl_->out_bell_scratch;
-        bell().async_read_some(asio::buffer(scratch), std::move(self));
+        bell().async_wait(asio::posix::descriptor_base::wait_read, std::move(self));
     }
 
     template <class Self>
