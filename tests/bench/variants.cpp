@@ -616,6 +616,45 @@ run_record run_driven(const run_request& rq)
 
 // Variant 4: PortAudio's blocking read in a consumer thread. Neither the
 // latency nor the callback cost can be observed from outside PortAudio.
+// What a consumer thread reads at either end of its measured window, in an
+// order that keeps the reading itself out of the window: allocations and locks
+// innermost, process CPU outermost.
+struct window_mark {
+    std::int64_t cpu = 0, thread_cpu = 0;
+    op_counts ops{};
+    static window_mark open()
+    {
+        window_mark m;
+        m.cpu = process_cpu_ns();
+        m.thread_cpu = thread_cpu_ns();
+        m.ops = thread_counts();
+        return m;
+    }
+    static window_mark close()
+    {
+        window_mark m;
+        m.ops = thread_counts();
+        m.thread_cpu = thread_cpu_ns();
+        m.cpu = process_cpu_ns();
+        return m;
+    }
+};
+
+// Fills the per-audio-second figures of `r` for the window [a, b] over the
+// request's measured blocks; false when the window never closed.
+bool rates_over_window(run_record& r, const run_request& rq, const window_mark& a, const window_mark& b)
+{
+    const int blocks = rq.blocks - 1 - rq.warmup;
+    r.audio_seconds = blocks * block_seconds(rq.block);
+    if (b.cpu <= a.cpu || a.cpu == 0) return false;
+    r.cpu_ms_per_s = static_cast<double>(b.cpu - a.cpu) / 1e6 / r.audio_seconds;
+    r.io_cpu_ms_per_s = static_cast<double>(b.thread_cpu - a.thread_cpu) / 1e6 / r.audio_seconds;
+    const op_counts d = b.ops - a.ops;
+    r.io_allocs_per_s = static_cast<double>(d.allocs) / r.audio_seconds;
+    r.io_locks_per_s = static_cast<double>(d.locks) / r.audio_seconds;
+    return true;
+}
+
 run_record run_pa_blocking(const run_request& rq)
 {
     run_record r;
@@ -630,8 +669,7 @@ run_record run_pa_blocking(const run_request& rq)
         if (stream != nullptr) Pa_CloseStream(stream);
         return r;
     }
-    std::int64_t cpu0 = 0, cpu1 = 0, tcpu0 = 0, tcpu1 = 0;
-    op_counts ops0{}, ops1{};
+    window_mark w0, w1;
     std::uint64_t overflows = 0;
     std::thread consumer([&] {
         std::vector<float> buf(static_cast<std::size_t>(rq.block) * pa_read_overallocation);
@@ -642,32 +680,17 @@ run_record run_pa_blocking(const run_request& rq)
                 ++overflows;
             else if (re != paNoError && re != paInputOverflowed)
                 break;
-            if (i == rq.warmup) {
-                cpu0 = process_cpu_ns();
-                tcpu0 = thread_cpu_ns();
-                ops0 = thread_counts();
-            } else if (i == rq.blocks - 1) {
-                ops1 = thread_counts();
-                tcpu1 = thread_cpu_ns();
-                cpu1 = process_cpu_ns();
-            }
+            if (i == rq.warmup)
+                w0 = window_mark::open();
+            else if (i == rq.blocks - 1)
+                w1 = window_mark::close();
         }
     });
     consumer.join();
     Pa_StopStream(stream);
     Pa_CloseStream(stream);
     r.xruns = overflows;
-    const int blocks = rq.blocks - 1 - rq.warmup;
-    r.audio_seconds = blocks * block_seconds(rq.block);
-    if (cpu1 > cpu0 && cpu0 != 0) {
-        r.cpu_ms_per_s = static_cast<double>(cpu1 - cpu0) / 1e6 / r.audio_seconds;
-        r.io_cpu_ms_per_s = static_cast<double>(tcpu1 - tcpu0) / 1e6 / r.audio_seconds;
-        const op_counts d = ops1 - ops0;
-        r.io_allocs_per_s = static_cast<double>(d.allocs) / r.audio_seconds;
-        r.io_locks_per_s = static_cast<double>(d.locks) / r.audio_seconds;
-    } else {
-        r.note = "Pa_ReadStream failed before the last block";
-    }
+    if (!rates_over_window(r, rq, w0, w1)) r.note = "Pa_ReadStream failed before the last block";
     return r;
 }
 
@@ -693,8 +716,7 @@ run_record run_coaudio_native(const run_request& rq)
         r.note = e.what();
         return r;
     }
-    std::int64_t cpu0 = 0, cpu1 = 0, tcpu0 = 0, tcpu1 = 0;
-    op_counts ops0{}, ops1{};
+    window_mark w0, w1;
     coaudio::stream_counters c0{}, c1{};
     asio::co_spawn(
         io,
@@ -705,14 +727,10 @@ run_record run_coaudio_native(const run_request& rq)
                     std::span(block), coaudio::as_tuple(asio::use_awaitable));
                 if (ec) break;
                 if (i == rq.warmup) {
-                    cpu0 = process_cpu_ns();
-                    tcpu0 = thread_cpu_ns();
-                    ops0 = thread_counts();
+                    w0 = window_mark::open();
                     c0 = in->counters();
                 } else if (i == rq.blocks - 1) {
-                    ops1 = thread_counts();
-                    tcpu1 = thread_cpu_ns();
-                    cpu1 = process_cpu_ns();
+                    w1 = window_mark::close();
                     c1 = in->counters();
                 }
             }
@@ -725,17 +743,7 @@ run_record run_coaudio_native(const run_request& rq)
     in->close();
     r.xruns = c1.host_overflows - c0.host_overflows;
     r.frames_dropped = c1.frames_dropped - c0.frames_dropped;
-    const int blocks = rq.blocks - 1 - rq.warmup;
-    r.audio_seconds = blocks * block_seconds(rq.block);
-    if (cpu1 > cpu0 && cpu0 != 0) {
-        r.cpu_ms_per_s = static_cast<double>(cpu1 - cpu0) / 1e6 / r.audio_seconds;
-        r.io_cpu_ms_per_s = static_cast<double>(tcpu1 - tcpu0) / 1e6 / r.audio_seconds;
-        const op_counts d = ops1 - ops0;
-        r.io_allocs_per_s = static_cast<double>(d.allocs) / r.audio_seconds;
-        r.io_locks_per_s = static_cast<double>(d.locks) / r.audio_seconds;
-    } else {
-        r.note = "the stream ended before the last block";
-    }
+    if (!rates_over_window(r, rq, w0, w1)) r.note = "the stream ended before the last block";
     return r;
 }
 
