@@ -5,6 +5,7 @@
 #include <coaudio/sndfile.hpp>
 
 #include "support/catch.hpp"
+#include "support/scratch_dir.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
@@ -40,24 +41,6 @@ namespace cd = coaudio::detail;
 using namespace std::chrono_literals;
 
 namespace {
-
-// A directory of the test's own, removed with everything in it.
-struct scratch_dir {
-    fs::path path;
-    scratch_dir()
-        : path(fs::temp_directory_path() /
-               ("coaudio-sndfile-" + std::to_string(std::random_device{}()) + "-" +
-                std::to_string(std::chrono::steady_clock::now().time_since_epoch().count())))
-    {
-        fs::create_directories(path);
-    }
-    ~scratch_dir()
-    {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    fs::path operator/(const std::string& name) const { return path / name; }
-};
 
 template <class T>
 std::vector<T> random_samples(std::size_t n, std::uint32_t seed)
@@ -203,7 +186,7 @@ cd::stream_params params()
 
 TEST_CASE("a file written and read back holds the same samples")
 {
-    scratch_dir dir;
+    test::scratch_dir dir("coaudio-sndfile");
     SECTION("float32 WAV, stereo")
     {
         const auto data = random_samples<float>(2 * 48000, 1);
@@ -239,7 +222,7 @@ TEST_CASE("a file written and read back holds the same samples")
 
 TEST_CASE("formats follow the file name, and seek moves the read position")
 {
-    scratch_dir dir;
+    test::scratch_dir dir("coaudio-sndfile");
     std::error_code ec;
     CHECK(coaudio::file_format_for("a.wav", 2, 48000, ec) == (SF_FORMAT_WAV | SF_FORMAT_PCM_16));
     CHECK(coaudio::file_format_for("a.WAV", 2, 48000, ec) == (SF_FORMAT_WAV | SF_FORMAT_PCM_16));
@@ -263,7 +246,7 @@ TEST_CASE("formats follow the file name, and seek moves the read position")
 
 TEST_CASE("bad files and formats give clear errors")
 {
-    scratch_dir dir;
+    test::scratch_dir dir("coaudio-sndfile");
     std::error_code ec;
 
     SECTION("a missing file")
@@ -331,7 +314,7 @@ TEST_CASE("bad files and formats give clear errors")
 
 TEST_CASE("a ten-minute file streams into a stream a block at a time, with flat memory")
 {
-    scratch_dir dir;
+    test::scratch_dir dir("coaudio-sndfile");
     const fs::path path = dir / "ten-minutes.wav";
     {
         auto f = coaudio::sound_file::create(path, rate, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
@@ -407,7 +390,7 @@ TEST_CASE("a ten-minute file streams into a stream a block at a time, with flat 
 
 TEST_CASE("ten minutes from a stream go to a file a block at a time, with flat memory")
 {
-    scratch_dir dir;
+    test::scratch_dir dir("coaudio-sndfile");
     const fs::path path = dir / "recorded.wav";
 
     asio::io_context io;

@@ -7,6 +7,7 @@
 #include "support/catch.hpp"
 #include "support/jack_loopback.hpp"
 #include "support/run.hpp"
+#include "support/scratch_dir.hpp"
 
 #include <coaudio/level.hpp>
 #include <coaudio/library.hpp>
@@ -28,7 +29,6 @@ namespace awaitable_ops = asio::experimental::awaitable_operators;
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -40,23 +40,6 @@ namespace {
 
 constexpr double rate = 48000;
 constexpr unsigned long block = 256;
-
-struct scratch_dir {
-    fs::path path;
-    scratch_dir()
-        : path(fs::temp_directory_path() /
-               ("coaudio-sndfile-jack-" + std::to_string(std::random_device{}()) + "-" +
-                std::to_string(std::chrono::steady_clock::now().time_since_epoch().count())))
-    {
-        fs::create_directories(path);
-    }
-    ~scratch_dir()
-    {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    fs::path operator/(const std::string& name) const { return path / name; }
-};
 
 // A sine file: `seconds` at `file_rate`, `channels` identical channels.
 void write_tone(const fs::path& path, double seconds, double file_rate, int channels,
@@ -86,7 +69,7 @@ TEST_CASE("a file played into the loopback comes back into a recorded file")
 {
     using namespace awaitable_ops;
     coaudio::library lib;
-    scratch_dir dir;
+    test::scratch_dir dir("coaudio-sndfile-jack");
     write_tone(dir / "tone.flac", 1.0, rate, 1);
 
     asio::io_context io;
@@ -121,7 +104,7 @@ TEST_CASE("a file played into the loopback comes back into a recorded file")
 TEST_CASE("a file plays on a device of its own and a recording lands in a new file")
 {
     coaudio::library lib;
-    scratch_dir dir;
+    test::scratch_dir dir("coaudio-sndfile-jack");
     asio::io_context io;
     const int dev = test::jack_device_index();
     write_tone(dir / "stereo.wav", 0.5, rate, 2);
@@ -150,7 +133,7 @@ TEST_CASE("a file plays on a device of its own and a recording lands in a new fi
 TEST_CASE("a cancelled recording leaves a whole file of what was recorded")
 {
     coaudio::library lib;
-    scratch_dir dir;
+    test::scratch_dir dir("coaudio-sndfile-jack");
     asio::io_context io;
     asio::cancellation_signal cancel;
     std::optional<std::error_code> result;
@@ -175,7 +158,7 @@ TEST_CASE("a cancelled recording leaves a whole file of what was recorded")
 TEST_CASE("files the device or libsndfile refuse give clear errors")
 {
     coaudio::library lib;
-    scratch_dir dir;
+    test::scratch_dir dir("coaudio-sndfile-jack");
     asio::io_context io;
     const int dev = test::jack_device_index();
     write_tone(dir / "cd.wav", 0.1, 44100, 2);   // JACK runs at 48 kHz
