@@ -109,10 +109,7 @@ try {
     }
     const auto info = file.info();
 
-    auto library = [&] {
-        quiet_stderr quiet;
-        return coaudio::library(ec);
-    }();
+    auto library = quiet_library(ec);
     if (ec) {
         std::fprintf(stderr, "play_file: cannot initialise PortAudio: %s\n", ec.message().c_str());
         return exit_no_device;

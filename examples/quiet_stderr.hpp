@@ -3,7 +3,10 @@
 #ifndef COAUDIO_EXAMPLES_QUIET_STDERR_HPP
 #define COAUDIO_EXAMPLES_QUIET_STDERR_HPP
 
+#include <coaudio/library.hpp>
+
 #include <cstdio>
+#include <system_error>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -35,5 +38,12 @@ public:
 private:
     int saved_ = -1;
 };
+
+// PortAudio, initialised with its probing kept off the terminal.
+inline coaudio::library quiet_library(std::error_code& ec)
+{
+    quiet_stderr quiet;
+    return coaudio::library(ec);
+}
 
 #endif

@@ -291,10 +291,7 @@ try {
     }
 
     std::error_code ec;
-    auto library = [&] {
-        quiet_stderr quiet;
-        return coaudio::library(ec);
-    }();
+    auto library = quiet_library(ec);
     if (ec) {
         std::fprintf(stderr, "record: cannot initialise PortAudio: %s\n", ec.message().c_str());
         return exit_no_device;

@@ -138,10 +138,7 @@ try {
     }
 
     std::error_code ec;
-    auto library = [&] {
-        quiet_stderr quiet;
-        return coaudio::library(ec);
-    }();
+    auto library = quiet_library(ec);
     if (ec) {
         std::fprintf(stderr, "record_file: cannot initialise PortAudio: %s\n",
                      ec.message().c_str());

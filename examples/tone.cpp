@@ -167,10 +167,7 @@ try {
 
     // One PortAudio initialisation for the whole run, out of sight.
     std::error_code ec;
-    auto library = [&] {
-        quiet_stderr quiet;
-        return coaudio::library(ec);
-    }();
+    auto library = quiet_library(ec);
     if (ec) {
         std::fprintf(stderr, "tone: cannot initialise PortAudio: %s\n", ec.message().c_str());
         return exit_no_device;
