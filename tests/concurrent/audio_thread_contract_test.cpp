@@ -320,19 +320,6 @@ cd::stream_params make_params()
     return p;
 }
 
-// The ring the driver fills (input) or drains (output), for drivers that pace
-// themselves on it. Only its producer-side (input) or consumer-side (output)
-// views are used, from the driver thread. The core's layout is a detail that
-// has changed shape (one ring, or one per channel), so look for either.
-template <class Core>
-coaudio::frame_ring& driver_ring(Core& core)
-{
-    if constexpr (requires { core.ring(); })
-        return core.ring();
-    else if constexpr (requires { core.input().ring; })
-        return core.dir() == cd::direction::output ? core.output().ring : core.input().ring;
-}
-
 sample ramp(std::uint64_t frame)
 {
     return static_cast<sample>(frame % 0x7FFFFFF0u + 1);
@@ -491,7 +478,7 @@ TEST_CASE("audio thread: input callbacks neither allocate nor lock", "[contract]
             frame += block;
             ++report.callbacks;
         };
-        auto ring_empty = [&] { return driver_ring(*driver).readable_from_producer() == 0; };
+        auto ring_empty = [&] { return driver->ring().readable_from_producer() == 0; };
         std::minstd_rand rng(1);
 
         const probe::counts before = probe::snapshot();
@@ -586,7 +573,7 @@ TEST_CASE("audio thread: output callbacks neither allocate nor lock", "[contract
         };
         std::minstd_rand rng(2);
         auto ring_full = [&] {
-            return driver_ring(*driver).writable_from_consumer() == 0 ||
+            return driver->ring().writable_from_consumer() == 0 ||
                    written.load(std::memory_order_acquire) == total_frames;
         };
 

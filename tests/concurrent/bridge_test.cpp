@@ -64,19 +64,6 @@ cd::stream_params make_params(int channels, unsigned long block,
     return p;
 }
 
-// The ring the driver fills (input) or drains (output), for drivers that pace
-// themselves on it. Only its producer-side (input) or consumer-side (output)
-// views are used, from the driver thread. The core's layout is a detail that
-// has changed shape (one ring, or one per channel), so look for either.
-template <class Core>
-coaudio::frame_ring& driver_ring(Core& core)
-{
-    if constexpr (requires { core.ring(); })
-        return core.ring();
-    else if constexpr (requires { core.input().ring; })
-        return core.dir() == cd::direction::output ? core.output().ring : core.input().ring;
-}
-
 // The test signal: a counting ramp over interleaved samples, never zero so that
 // silence is told apart from data.
 sample ramp(std::uint64_t frame, int channel, int channels)
@@ -189,7 +176,7 @@ void produce_ramp(cd::stream_core* d, std::uint64_t first_block, std::uint64_t b
             auto ahead = [&] {
                 return consumed != nullptr
                            ? (b + 1) * block > consumed->load(std::memory_order_acquire) + max_lead
-                           : driver_ring(*d).readable_from_producer() + block > max_lead;
+                           : d->ring().readable_from_producer() + block > max_lead;
             };
             while (ahead()) {
                 if (stop.load(std::memory_order_relaxed)) return;
@@ -750,7 +737,7 @@ TEST_CASE("bridge/input: a gap published as a read starts is reported before its
         std::minstd_rand rng(5);
         for (std::uint64_t j = 0; !stop.load(std::memory_order_relaxed) &&
                                   !reader_done.load(std::memory_order_relaxed);) {
-            if (driver_ring(*r.driver).readable_from_producer() != 0)
+            if (r.driver->ring().readable_from_producer() != 0)
                 continue; // the reader took everything
             const auto until = std::chrono::steady_clock::now() +
                                std::chrono::nanoseconds(rng() % (max_delay_ns << (rng() % 4)));
@@ -897,7 +884,7 @@ TEST_CASE("bridge/input: a read never completes inside its initiating call",
             // read and finds the ring empty. Produce one frame after a random
             // delay around that moment, so that it often lands between the
             // read's first look and its re-check.
-            if (driver_ring(*r.driver).readable_from_producer() != 0) continue;
+            if (r.driver->ring().readable_from_producer() != 0) continue;
             const auto until = std::chrono::steady_clock::now() +
                                std::chrono::nanoseconds(rng() % (max_delay_ns << (rng() % 4)));
             while (std::chrono::steady_clock::now() < until) {
@@ -993,7 +980,7 @@ TEST_CASE("bridge/output: a writer faster than the driver parks on a full ring a
         std::vector<sample> buf(block * ch);
         while (pc.next < total && !stop.load(std::memory_order_relaxed)) {
             // Pull only full blocks of data: the writer is the faster side here.
-            if (driver_ring(*r.driver).read_available() < block) {
+            if (r.driver->ring().read_available() < block) {
                 std::this_thread::yield();
                 continue;
             }
