@@ -2,6 +2,7 @@
 // destruction with operations pending, every completion token, bad input.
 #include <coaudio/coaudio.hpp>
 
+#include "support/awaitable_ops.hpp"
 #include "support/catch.hpp"
 #include "support/jack_loopback.hpp"
 #include "support/run.hpp"
@@ -15,13 +16,6 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
-#if __has_include(<asio/awaitable_operators.hpp>) && ASIO_VERSION >= 102800
-#  include <asio/awaitable_operators.hpp>
-namespace awaitable_ops = asio::awaitable_operators;
-#else
-#  include <asio/experimental/awaitable_operators.hpp>
-namespace awaitable_ops = asio::experimental::awaitable_operators;
-#endif
 
 #include <chrono>
 #include <future>

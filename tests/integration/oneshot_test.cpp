@@ -2,6 +2,7 @@
 // 48 kHz, 256-frame periods): timing, alignment, cancellation, bad input.
 #include <coaudio/oneshot.hpp>
 
+#include "support/awaitable_ops.hpp"
 #include "support/catch.hpp"
 #include "support/jack_loopback.hpp"
 #include "support/run.hpp"
@@ -13,13 +14,6 @@
 #include <asio/cancellation_signal.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
-#if __has_include(<asio/awaitable_operators.hpp>) && ASIO_VERSION >= 102800
-#  include <asio/awaitable_operators.hpp>
-namespace awaitable_ops = asio::awaitable_operators;
-#else
-#  include <asio/experimental/awaitable_operators.hpp>
-namespace awaitable_ops = asio::experimental::awaitable_operators;
-#endif
 
 #include <chrono>
 #include <cmath>

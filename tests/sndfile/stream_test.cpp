@@ -4,6 +4,7 @@
 // Distributed under the Boost Software License, Version 1.0.
 #include <coaudio/sndfile.hpp>
 
+#include "support/awaitable_ops.hpp"
 #include "support/catch.hpp"
 #include "support/jack_loopback.hpp"
 #include "support/run.hpp"
@@ -16,13 +17,6 @@
 #include <asio/cancellation_signal.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
-#if __has_include(<asio/awaitable_operators.hpp>) && ASIO_VERSION >= 102800
-#  include <asio/awaitable_operators.hpp>
-namespace awaitable_ops = asio::awaitable_operators;
-#else
-#  include <asio/experimental/awaitable_operators.hpp>
-namespace awaitable_ops = asio::experimental::awaitable_operators;
-#endif
 
 #include <chrono>
 #include <cmath>
