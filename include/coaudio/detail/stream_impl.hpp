@@ -315,7 +315,7 @@ private:
     {
         channel& c = chan();
         std::size_t want = c.ring.capacity() + 1; // drain: only the finish ring wakes it
-        if constexpr (Kind != transfer_kind::drain) want = all_ ? std::min(target_.frames - done_, c.ring.capacity()) : 1;
+        if constexpr (Kind != transfer_kind::drain) want = all_ ? std::min(target_.frames - done_, wake_point(c)) : 1;
         if (!impl_->core->park(c, want)) {
             if (!progress()) return park(self);
             if (step_ != step::start) return finish(self);
@@ -327,6 +327,13 @@ private:
         stream_impl<Executor>::arm_watchdog(impl_);
         bell().async_wait(asio::posix::descriptor_base::wait_read, std::move(self));
     }
+
+    // The most frames a parked transfer waits for. A transfer larger than
+    // this copies in parts, waking each time half the ring is ready: waiting
+    // for a full (input) or empty (output) ring would leave the callback no
+    // room for its next block, and frames would be lost while the reader
+    // keeps up. The parts stay one operation with one completion.
+    static std::size_t wake_point(const channel& c) noexcept { return std::max<std::size_t>(c.ring.capacity() / 2, 1); }
 
     template <class Self>
     void finish(Self& self)
