@@ -5,8 +5,10 @@
 
 #include <portaudio.h>
 
+#include <stdexcept>
 #include <string>
 #include <system_error>
+#include <utility>
 
 namespace coaudio {
 
@@ -103,7 +105,35 @@ inline std::error_code make_error_code(errc e) noexcept
     return {static_cast<int>(e), coaudio_category()};
 }
 
+/// Why an operation failed, in words that name the bad value and the limit
+/// it broke ("invalid channel count 1000: device 'system' has 2 input
+/// channels"), where the error code alone would not say. Filled by the
+/// `error_code&` forms of `open` and the settings checks that take one;
+/// empty when the code says it all. The throwing forms put the same words in
+/// the exception's `what()`.
+class diagnostics {
+public:
+    const std::string& message() const noexcept { return message_; }
+    void clear() noexcept { message_.clear(); }
+    void assign(std::string message) { message_ = std::move(message); }
+
+private:
+    std::string message_;
+};
+
 namespace detail {
+
+/// A `std::system_error` whose `what()` is exactly the words given, so that
+/// a message naming the bad value does not end with the code's own message
+/// repeated.
+class described_error : public std::system_error {
+public:
+    described_error(std::error_code ec, const std::string& what) : std::system_error(ec), what_(what) {}
+    const char* what() const noexcept override { return what_.what(); }
+
+private:
+    std::runtime_error what_; // its copy cannot throw, as an exception's must not
+};
 
 /// A PortAudio result as an error_code (empty for paNoError).
 inline std::error_code pa_error(PaError e) noexcept
@@ -126,6 +156,13 @@ inline std::string host_error_text(const std::error_code& ec)
 inline void throw_if(const std::error_code& ec, const char* what)
 {
     if (ec) throw std::system_error(ec, std::string(what) + host_error_text(ec));
+}
+
+/// As above; where `why` has words for the failure, they are the message.
+inline void throw_if(const std::error_code& ec, const char* what, const std::string& why)
+{
+    if (ec && !why.empty()) throw described_error(ec, std::string(what) + ": " + why);
+    throw_if(ec, what);
 }
 
 } // namespace detail

@@ -35,7 +35,7 @@ namespace coaudio {
 /// How `async_play` opens its stream.
 struct play_options {
     /// Output device; empty: the host's default output device.
-    std::optional<int> device{};
+    device_selector device{};
     /// Channels of the interleaved samples.
     int channels = 1;
     /// Frames per callback; 0 lets the host choose.
@@ -46,7 +46,7 @@ struct play_options {
 /// How `async_record` opens its stream.
 struct record_options {
     /// Input device; empty: the host's default input device.
-    std::optional<int> device{};
+    device_selector device{};
     unsigned long frames_per_block = 0;
     latency_hint latency = latency_hint::high();
     /// Lost input is always written as silence, so the recording keeps time.
@@ -62,8 +62,8 @@ struct playrec_options {
     /// Channels recorded; 0: as many as are played.
     int input_channels = 0;
     /// Devices; empty: the host's defaults.
-    std::optional<int> output_device{};
-    std::optional<int> input_device{};
+    device_selector output_device{};
+    device_selector input_device{};
     unsigned long frames_per_block = 0;
     latency_hint latency = latency_hint::high();
     /// As `record_options::overflow_is_error`.

@@ -479,7 +479,7 @@ private:
 /// How `async_play_file` opens its stream.
 struct play_file_options {
     /// Output device; empty: the host's default output device.
-    std::optional<int> device{};
+    device_selector device{};
     unsigned long frames_per_block = 0;
     latency_hint latency = latency_hint::high();
 };
@@ -487,7 +487,7 @@ struct play_file_options {
 /// How `async_record_file` opens its stream and its file.
 struct record_file_options {
     /// Input device; empty: the host's default input device.
-    std::optional<int> device{};
+    device_selector device{};
     /// `SF_FORMAT_*` major | encoding; 0: from the file name (see `file_format_for`).
     int format = 0;
     unsigned long frames_per_block = 0;

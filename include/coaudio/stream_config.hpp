@@ -7,8 +7,44 @@
 
 #include <cstddef>
 #include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
 
 namespace coaudio {
+
+/// Which device a stream opens: the host's default for its direction (the
+/// empty selector), a PortAudio index, or a name. A name is resolved when the
+/// stream opens, with the rules of `find_device` among the devices that have
+/// channels in the stream's direction: an exact name wins, otherwise one
+/// device whose name contains it, ignoring case. None fails the open with
+/// `errc::device_not_found`, several with `errc::ambiguous_device`.
+class device_selector {
+public:
+    device_selector() = default;
+    device_selector(std::nullopt_t) noexcept {}
+    device_selector(int index) noexcept : which_(index) {}
+    device_selector(std::optional<int> index) noexcept
+    {
+        if (index) which_ = *index;
+    }
+    device_selector(std::string name) : which_(std::move(name)) {}
+    device_selector(std::string_view name) : which_(std::string(name)) {}
+    device_selector(const char* name) : which_(std::string(name)) {}
+
+    /// True unless this is the host's default device.
+    explicit operator bool() const noexcept { return !std::holds_alternative<std::monostate>(which_); }
+    /// The index, or null when this is the default or a name.
+    const int* index() const noexcept { return std::get_if<int>(&which_); }
+    /// The name, or null when this is the default or an index.
+    const std::string* name() const noexcept { return std::get_if<std::string>(&which_); }
+
+    friend bool operator==(const device_selector&, const device_selector&) = default;
+
+private:
+    std::variant<std::monostate, int, std::string> which_;
+};
 
 /// The latency asked of the host: its low or high default for the device, or
 /// a number of seconds. The host may grant something else.
@@ -23,10 +59,11 @@ struct latency_hint {
 };
 
 /// Everything needed to open a stream. Designated initialisers read well:
-/// `{.device = 3, .channels = 2, .sample_rate = 48000, .frames_per_block = 256}`.
+/// `{.device = "USB", .channels = 2, .sample_rate = 48000, .frames_per_block = 256}`.
 struct stream_config {
-    /// PortAudio device index; empty means the host's default device for the direction.
-    std::optional<int> device{};
+    /// The device: a PortAudio index or a name (see `device_selector`);
+    /// empty means the host's default device for the direction.
+    device_selector device{};
     /// Samples per frame (interleaved).
     int channels = 1;
     sample_format format = sample_format::float32;

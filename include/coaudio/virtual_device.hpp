@@ -185,6 +185,7 @@ private:
         for (auto& a : attached_) {
             const detail::run_state s = a.core->state();
             if (s != detail::run_state::running && s != detail::run_state::draining) continue;
+            a.core->observe(frames, 0.0, 0.0, 0.0); // the block; the latency is the device's own
             const int rc = a.core->process(a.in.empty() ? nullptr : a.in.data(), a.out.empty() ? nullptr : a.out.data(),
                                            frames, flags, t, t + block_time);
             if (!a.out.empty() && !wired) {

@@ -11,6 +11,8 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <string>
+#include <utility>
 #include <vector>
 
 using asio::use_awaitable;
@@ -55,6 +57,110 @@ TEST_CASE("a device is found by exact name, by substring and within a host API")
     coaudio::find_device("no such device", coaudio::device_kind::any, {}, ec);
     CHECK(ec == coaudio::errc::device_not_found);
     CHECK_THROWS_AS(coaudio::find_device("system", coaudio::device_kind::any, "no such host api"), std::system_error);
+}
+
+TEST_CASE("a stream reports the block size and latency that the host uses, not only what was asked")
+{
+    coaudio::library lib;
+    const test::jack_patchbay bay;
+    asio::io_context io;
+    coaudio::input_stream in(io, {.device = test::jack_device_index(), .channels = 1, .sample_rate = rate});
+    // Before any callback: the request, which left the block to the host.
+    CHECK(in.params().frames_per_block == 0);
+    in.start();
+    test::run(io, [&]() -> asio::awaitable<void> {
+        std::vector<float> buf(2 * bay.buffer_size());
+        co_await in.async_read_frames(std::span(buf), use_awaitable);
+    }());
+    const auto p = in.params();
+    CHECK(p.frames_per_block == bay.buffer_size());
+    // PortAudio's JACK host grants 0 here (it leaves out the period in
+    // flight); the callbacks' timestamps carry the capture port's latency.
+    const double capture = double(bay.port_latency("system:capture_1", true)) / rate;
+    REQUIRE(capture > 0.0);
+    CHECK(std::abs(p.latency - capture) < 1e-6);
+    CHECK(in.latency() == p.latency);
+}
+
+TEST_CASE("a stream opens a device given by name, with find_device's rules")
+{
+    coaudio::library lib;
+    asio::io_context io;
+    const coaudio::device_info jack = coaudio::device(test::jack_device_index());
+    coaudio::input_stream in(io, {.device = jack.name, .channels = 1});
+    CHECK(in.params().device == jack.index);
+    in.close();
+    // A substring, ignoring case, names the device as well where it is the only match.
+    const auto by_part = coaudio::match_devices(coaudio::devices(), "SYSTE", coaudio::device_kind::input);
+    std::error_code ec;
+    coaudio::diagnostics diag;
+    in.open({.device = "SYSTE", .channels = 1}, ec, diag);
+    if (by_part.size() == 1) {
+        CHECK_FALSE(ec);
+        CHECK(in.params().device == by_part.front().index);
+    } else {
+        CHECK(ec == coaudio::errc::ambiguous_device);
+    }
+    in.open({.device = "no such device", .channels = 1}, ec, diag);
+    CHECK(ec == coaudio::errc::device_not_found);
+    CHECK(diag.message() == "device 'no such device' not found among the input devices");
+    CHECK_FALSE(in.is_open());
+    // The empty name is in every name: it selects the one input device, or is ambiguous.
+    std::size_t inputs = 0;
+    for (const auto& d : coaudio::devices()) inputs += d.max_input_channels > 0 ? 1 : 0;
+    in.open({.device = "", .channels = 1}, ec, diag);
+    if (inputs == 1) {
+        CHECK_FALSE(ec);
+    } else {
+        CHECK(ec == coaudio::errc::ambiguous_device);
+        CHECK(diag.message().rfind("device '' matches " + std::to_string(inputs) + " input devices: [", 0) == 0);
+    }
+}
+
+TEST_CASE("a refused setting is named with its value and the limit it broke")
+{
+    coaudio::library lib;
+    asio::io_context io;
+    const coaudio::device_info jack = coaudio::device(test::jack_device_index());
+    const std::string name = "'" + jack.name + "'";
+    const coaudio::stream_config good{.device = jack.index, .channels = 1, .sample_rate = rate};
+    auto with = [&](auto change) {
+        auto c = good;
+        change(c);
+        return c;
+    };
+    const std::pair<coaudio::stream_config, std::string> cases[] = {
+        {with([](auto& c) { c.channels = 1000; }),
+         "invalid channel count 1000: device " + name + " has " + std::to_string(jack.max_input_channels) +
+             " input channels"},
+        {with([](auto& c) { c.sample_rate = 22050; }),
+         "sample rate 22050 Hz not supported by device " + name + " (its default is 48000 Hz)"},
+        {with([](auto& c) { c.sample_rate = -1; }),
+         "invalid sample rate -1: must be a positive number of frames per second"},
+        {with([](auto& c) { c.latency = coaudio::latency_hint::seconds(-0.5); }),
+         "invalid latency -0.5 s: must be a non-negative number of seconds"},
+        {with([](auto& c) { c.device = 4242; }),
+         "no device 4242: PortAudio lists " + std::to_string(coaudio::devices().size()) + " devices"},
+    };
+    for (const auto& [cfg, words] : cases) {
+        INFO(words);
+        std::error_code ec;
+        coaudio::diagnostics diag;
+        coaudio::check_input_settings(cfg, ec, diag);
+        CHECK(ec);
+        CHECK(diag.message() == words);
+        coaudio::input_stream in(io);
+        in.open(cfg, ec, diag);
+        CHECK(diag.message() == words);
+        // The throwing forms say the same, and keep the code.
+        try {
+            in.open(cfg);
+            FAIL("open succeeded");
+        } catch (const std::system_error& e) {
+            CHECK(std::string(e.what()) == "coaudio: open: " + words);
+            CHECK(e.code() == ec);
+        }
+    }
 }
 
 TEST_CASE("settings are checked without opening, and opening fails the same way leaving nothing behind")

@@ -85,6 +85,20 @@ public:
         }
     }
 
+    /// The server's period, in frames.
+    std::size_t buffer_size() const { return jack_get_buffer_size(client_); }
+
+    /// The largest latency, in frames, that JACK reports for `port` in the
+    /// capture (true) or playback (false) direction.
+    std::size_t port_latency(const char* port, bool capture) const
+    {
+        jack_port_t* p = jack_port_by_name(client_, port);
+        if (p == nullptr) throw std::runtime_error(std::string("no JACK port ") + port);
+        jack_latency_range_t range{};
+        jack_port_get_latency_range(p, capture ? JackCaptureLatency : JackPlaybackLatency, &range);
+        return range.max;
+    }
+
 private:
     static std::vector<std::string> diff(const std::set<std::string>& now,
                                          const std::set<std::string>& before)

@@ -56,6 +56,7 @@ struct ramp_check {
     std::uint64_t checked = 0;    ///< ramp frames compared after the first one
     std::uint64_t mismatches = 0; ///< frames that were not the next ramp sample
     std::uint64_t gaps = 0;       ///< reads that reported lost frames before their data
+    std::uint64_t ring_lost = 0;  ///< frames those reads said the full ring dropped
     std::uint64_t short_reads = 0;
     coaudio::stream_counters before; ///< the stream's counters when the check began
 };
@@ -96,6 +97,7 @@ asio::awaitable<ramp_check> read_ramp(Stream& s, std::size_t chunk, std::size_t 
         if (n < chunk) ++out.short_reads;
         if (s.last_read().discontinuous()) {
             ++out.gaps;
+            out.ring_lost += s.last_read().frames_lost;
             synced = false;
         }
         for (std::size_t i = 0; i < n; ++i) {

@@ -27,6 +27,14 @@ namespace coaudio::detail {
 /// open/close, start/stop/abort, cancel, status, and the operations of the
 /// directions the stream has. Not thread-safe, like Asio's sockets: use a
 /// stream from one thread (or strand) at a time.
+///
+/// An operation's initiating function runs on the thread that calls it, as
+/// in Asio: `s.async_read_frames(buf, asio::use_future)` called from `main`
+/// while another thread runs the io_context copies frames and arms the wait
+/// on `main`'s thread. That is safe only while no other operation or call of
+/// the same stream runs on another thread; otherwise initiate it on the
+/// stream's executor (`asio::dispatch(s.get_executor(), ...)`, or a strand).
+/// The completion handler runs on the executor either way.
 template <class Executor, direction Dir>
 class stream_base {
     static constexpr bool reads = has_input(Dir);
@@ -81,22 +89,36 @@ public:
 
     ~stream_base() { close(); }
 
-    /// Opens a PortAudio stream, closing any stream opened before.
+    /// Opens a PortAudio stream, closing any stream opened before. A device
+    /// given by name is resolved now (see `device_selector`). Throws
+    /// `std::system_error` whose `what()` names the bad value and the limit
+    /// it broke, e.g. "coaudio: open: invalid channel count 1000: device
+    /// 'system' has 2 input channels".
     void open(const config_type& cfg)
     {
         std::error_code ec;
-        open(cfg, ec);
-        throw_if(ec, "coaudio: open");
+        diagnostics diag;
+        open(cfg, ec, diag);
+        throw_if(ec, "coaudio: open", diag.message());
     }
     void open(const config_type& cfg, std::error_code& ec)
     {
+        diagnostics diag;
+        open(cfg, ec, diag);
+    }
+    /// As above; `diag` receives the words that name the bad value.
+    void open(const config_type& cfg, std::error_code& ec, diagnostics& diag)
+    {
         close();
+        diag.clear();
+        std::string why;
         std::unique_ptr<stream_core> c;
         if constexpr (Dir == direction::duplex)
-            c = stream_core::open(Dir, &cfg.input, &cfg.output, ec);
+            c = stream_core::open(Dir, &cfg.input, &cfg.output, ec, why);
         else
-            c = stream_core::open(Dir, &cfg, &cfg, ec);
+            c = stream_core::open(Dir, &cfg, &cfg, ec, why);
         if (!ec) adopt(std::move(c), ec);
+        diag.assign(std::move(why));
     }
 
     /// Adopts a core whose callback the caller drives itself (tests, virtual
@@ -170,15 +192,21 @@ public:
     /// Loss and silence totals since the stream was opened.
     stream_counters counters() const noexcept { return impl_ ? impl_->core->counters() : stream_counters{}; }
 
-    /// The parameters the stream was opened with, as the host granted them
-    /// (device, channels, format, actual sample rate, latency in seconds).
+    /// The stream's parameters as the host granted them (device, channels,
+    /// format, actual sample rate), with the block size and latency that the
+    /// host uses once callbacks have run (see `stream_params`).
     /// For a duplex stream: those of its input; see `input_params` and `output_params`.
-    const stream_params& params() const { return core("params").params(); }
+    stream_params params() const
+    {
+        const stream_core& c = core("params");
+        return has_input(c.dir()) ? c.input().current_params() : c.output().current_params();
+    }
     double sample_rate() const { return params().sample_rate; }
     int channels() const { return params().channels; }
     sample_format format() const { return params().format; }
     std::size_t frame_bytes() const { return params().frame_bytes(); }
-    /// The latency the host granted, in seconds (for duplex: the input's).
+    /// The latency, in seconds (for duplex: the input's), as `stream_params`
+    /// describes it; 0 when the host has reported none.
     double latency() const { return params().latency; }
 
     /// Frames the ring holds (input ring for input, output ring for output); 0 until opened.
@@ -217,10 +245,10 @@ public:
     }
 
     /// The input half's parameters.
-    const stream_params& input_params() const
+    stream_params input_params() const
         requires reads
     {
-        return core("input_params").input().params;
+        return core("input_params").input().current_params();
     }
 
     /// Reads one or more whole frames into `buffers`.
@@ -228,7 +256,8 @@ public:
     /// Completes as soon as at least one frame has been copied, with the
     /// number of bytes read (a multiple of `frame_bytes()`). Bytes past the
     /// last whole frame that fits are left untouched; a non-empty buffer
-    /// smaller than one frame fails with `errc::not_whole_frames`.
+    /// smaller than one frame fails with `errc::not_whole_frames`. Like
+    /// `async_read_frames`, it stops short of a gap in the data.
     ///
     /// Signature: `void(std::error_code, std::size_t bytes)`.
     /// Errors: `operation_aborted` (cancelled or closed), `errc::not_running`
@@ -244,9 +273,16 @@ public:
 
     /// Reads `samples.size() / channels` interleaved frames into `samples`.
     ///
-    /// Completes when the span is full, or early, with fewer frames, when
-    /// lost frames follow the ones read (the gap is then reported by the next
-    /// read, in order with its data) or when an error ends it.
+    /// Completes when the span is full, or when an error ends it, or early
+    /// and with success where frames were lost after the ones it read: a
+    /// full ring, or an overrun that the host reported (a JACK xrun). The
+    /// gap is reported by the read that begins after it (`last_read()`,
+    /// and `errc::input_overflow` with `overflow_is_error`), in order with
+    /// its data, so that no read's data straddles a gap. Check the count: a
+    /// one-second read may return less than a second.
+    ///
+    /// A read larger than the ring is copied in parts as the ring fills,
+    /// and still completes once, so a reader that keeps up loses nothing.
     ///
     /// Signature: `void(std::error_code, std::size_t frames)`.
     /// Errors: as `async_read_some`, plus `errc::format_mismatch` (T is not
@@ -288,10 +324,10 @@ public:
     }
 
     /// The output half's parameters.
-    const stream_params& output_params() const
+    stream_params output_params() const
         requires writes
     {
-        return core("output_params").output().params;
+        return core("output_params").output().current_params();
     }
 
     /// Writes one or more whole frames from `buffers`.

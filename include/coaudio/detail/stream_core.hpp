@@ -4,6 +4,7 @@
 #define COAUDIO_DETAIL_STREAM_CORE_HPP
 
 #include <coaudio/detail/doorbell.hpp>
+#include <coaudio/device.hpp>
 #include <coaudio/error.hpp>
 #include <coaudio/library.hpp>
 #include <coaudio/ring.hpp>
@@ -18,10 +19,13 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <string>
 #include <thread>
+#include <vector>
 
 namespace coaudio::detail {
 
@@ -138,8 +142,17 @@ struct stream_params {
     int channels = 1;
     sample_format format = sample_format::float32;
     double sample_rate = 0;
+    /// Frames per callback. Once callbacks have run: the count the host
+    /// passes, as the last callback saw it. Before that: the size asked for,
+    /// 0 when the host was left to choose.
     unsigned long frames_per_block = 0;
-    double latency = 0; ///< seconds, as granted by the host
+    /// Seconds between the converter and the callback (input: ADC to
+    /// callback; output: callback to DAC). What PortAudio granted at open;
+    /// where that is 0 (PortAudio's JACK host leaves out the period in
+    /// flight, and a dummy server adds nothing else), the delay the host's
+    /// callback timestamps show, once callbacks have run. 0 means the host
+    /// has reported no latency at all.
+    double latency = 0;
     bool overflow_is_error = false;
     std::size_t frame_bytes() const noexcept { return sample_bytes(format) * static_cast<std::size_t>(channels); }
 };
@@ -170,6 +183,13 @@ public:
     // Output: the DAC time of the frame at the consumer's position.
     time_anchor dac;
 
+    // What the host really does, for `current_params`: the frames of the
+    // last callback and the latency its timestamps showed. Written by the
+    // audio thread only when they change.
+    std::atomic<unsigned long> host_block{0};
+    std::atomic<double> host_latency{0};
+    static_assert(std::atomic<unsigned long>::is_always_lock_free && std::atomic<double>::is_always_lock_free);
+
     // Audio-thread private.
     gap pending{};
     bool primed = false;
@@ -190,6 +210,23 @@ public:
     {
         parked.store(0, std::memory_order_relaxed);
         bell.ring();
+    }
+
+    /// Audio thread: notes the callback's frames and the latency its timestamps show (0: none).
+    void observe(unsigned long block, double latency) noexcept
+    {
+        if (host_block.load(std::memory_order_relaxed) != block) host_block.store(block, std::memory_order_relaxed);
+        if (latency > 0 && host_latency.load(std::memory_order_relaxed) != latency)
+            host_latency.store(latency, std::memory_order_relaxed);
+    }
+
+    /// The parameters, with what the host does filled in once callbacks have run.
+    stream_params current_params() const noexcept
+    {
+        stream_params p = params;
+        if (const unsigned long b = host_block.load(std::memory_order_relaxed); b != 0) p.frames_per_block = b;
+        if (p.latency == 0) p.latency = host_latency.load(std::memory_order_relaxed);
+        return p;
     }
 
 private:
@@ -241,9 +278,10 @@ public:
     }
 
     /// Opens a PortAudio stream. `in_cfg` is used for input and duplex,
-    /// `out_cfg` for output and duplex. Returns null and sets `ec` on failure.
+    /// `out_cfg` for output and duplex. Returns null and sets `ec` on
+    /// failure, and `why` to words that name the bad value where there is one.
     static std::unique_ptr<stream_core> open(direction dir, const stream_config* in_cfg, const stream_config* out_cfg,
-                                             std::error_code& ec)
+                                             std::error_code& ec, std::string& why)
     {
         ec = acquire_library();
         if (ec) return nullptr;
@@ -258,7 +296,7 @@ public:
 
         stream_params in_p, out_p;
         PaStreamParameters in_sp{}, out_sp{};
-        ec = resolve_pair(dir, in_cfg, out_cfg, in_p, in_sp, out_p, out_sp);
+        ec = resolve_pair(dir, in_cfg, out_cfg, in_p, in_sp, out_p, out_sp, why);
         if (ec) return nullptr;
         const double rate = has_input(dir) ? in_p.sample_rate : out_p.sample_rate;
         const unsigned long block = has_input(dir) ? in_p.frames_per_block : out_p.frames_per_block;
@@ -279,6 +317,7 @@ public:
             const PaStreamParameters* in = has_input(dir) ? &in_sp : nullptr;
             const PaStreamParameters* out = has_output(dir) ? &out_sp : nullptr;
             ec = map_open_error(Pa_IsFormatSupported(in, out, rate));
+            if (ec) why = refusal(ec, dir, in_p, out_p);
             if (!ec) {
                 ec = map_open_error(Pa_OpenStream(&core->pa_, in, out, rate,
                                                   block == 0 ? paFramesPerBufferUnspecified : block, paNoFlag,
@@ -305,20 +344,22 @@ public:
         return core;
     }
 
-    /// Checks a configuration the way `open` would, without opening anything.
-    static std::error_code check(direction dir, const stream_config* in_cfg, const stream_config* out_cfg)
+    /// Checks a configuration the way `open` would, without opening
+    /// anything; `why` as for `open`.
+    static std::error_code check(direction dir, const stream_config* in_cfg, const stream_config* out_cfg,
+                                 std::string& why)
     {
         std::error_code ec = acquire_library();
         if (ec) return ec;
         stream_params in_p, out_p;
         PaStreamParameters in_sp{}, out_sp{};
-        {
+        ec = resolve_pair(dir, in_cfg, out_cfg, in_p, in_sp, out_p, out_sp, why);
+        if (!ec) {
             std::lock_guard lock(control_mutex());
-            ec = resolve_pair(dir, in_cfg, out_cfg, in_p, in_sp, out_p, out_sp);
-            if (!ec)
-                ec = map_open_error(Pa_IsFormatSupported(has_input(dir) ? &in_sp : nullptr,
-                                                         has_output(dir) ? &out_sp : nullptr,
-                                                         has_input(dir) ? in_p.sample_rate : out_p.sample_rate));
+            ec = map_open_error(Pa_IsFormatSupported(has_input(dir) ? &in_sp : nullptr,
+                                                     has_output(dir) ? &out_sp : nullptr,
+                                                     has_input(dir) ? in_p.sample_rate : out_p.sample_rate));
+            if (ec) why = refusal(ec, dir, in_p, out_p);
         }
         release_library();
         return ec;
@@ -346,6 +387,17 @@ public:
         return paContinue;
     }
 
+    /// Notes what one callback showed of the host: its frames, and the
+    /// latencies its timestamps give (`now` is the callback's own time; any
+    /// time that is 0 is unknown).
+    void observe(std::size_t frames, double now, double adc_time, double dac_time) noexcept
+    {
+        const auto block = static_cast<unsigned long>(frames);
+        const bool timed = now > 0;
+        if (in_) in_->observe(block, timed && adc_time > 0 ? now - adc_time : 0.0);
+        if (out_) out_->observe(block, timed && dac_time > 0 ? dac_time - now : 0.0);
+    }
+
     /// Called when the stream has become inactive (PortAudio's finished
     /// callback). Unrequested, it means the device or server went away.
     void finished() noexcept
@@ -371,9 +423,11 @@ public:
     static int pa_callback(const void* in, void* out, unsigned long frames, const PaStreamCallbackTimeInfo* time,
                            PaStreamCallbackFlags flags, void* self) noexcept
     {
-        return static_cast<stream_core*>(self)->process(in, out, frames, flags,
-                                                        time ? time->inputBufferAdcTime : 0.0,
-                                                        time ? time->outputBufferDacTime : 0.0);
+        auto* core = static_cast<stream_core*>(self);
+        const double adc = time ? time->inputBufferAdcTime : 0.0;
+        const double dac = time ? time->outputBufferDacTime : 0.0;
+        core->observe(frames, time ? time->currentTime : 0.0, adc, dac);
+        return core->process(in, out, frames, flags, adc, dac);
     }
     static void pa_finished(void* self) noexcept { static_cast<stream_core*>(self)->finished(); }
 
@@ -595,45 +649,133 @@ private:
 
     static std::error_code resolve_pair(direction dir, const stream_config* in_cfg, const stream_config* out_cfg,
                                         stream_params& in_p, PaStreamParameters& in_sp, stream_params& out_p,
-                                        PaStreamParameters& out_sp)
+                                        PaStreamParameters& out_sp, std::string& why)
     {
         if (has_input(dir)) {
             if (in_cfg == nullptr) return make_error_code(errc::invalid_config);
-            if (auto ec = resolve(true, *in_cfg, in_p, in_sp)) return ec;
+            if (auto ec = resolve(true, *in_cfg, in_p, in_sp, why)) return ec;
         }
         if (has_output(dir)) {
             if (out_cfg == nullptr) return make_error_code(errc::invalid_config);
-            if (auto ec = resolve(false, *out_cfg, out_p, out_sp)) return ec;
+            if (auto ec = resolve(false, *out_cfg, out_p, out_sp, why)) return ec;
         }
         if (dir == direction::duplex) {
             // One stream, one clock: both halves share the rate and block size.
             if (in_p.sample_rate != out_p.sample_rate) {
-                if (in_cfg->sample_rate != 0.0 && out_cfg->sample_rate != 0.0)
+                if (in_cfg->sample_rate != 0.0 && out_cfg->sample_rate != 0.0) {
+                    why = "duplex halves ask for different sample rates: input " + number(in_p.sample_rate) +
+                          " Hz, output " + number(out_p.sample_rate) + " Hz";
                     return make_error_code(errc::invalid_sample_rate);
+                }
                 const double rate = in_cfg->sample_rate != 0.0 ? in_p.sample_rate : out_p.sample_rate;
                 in_p.sample_rate = out_p.sample_rate = rate;
             }
             if (in_p.frames_per_block != out_p.frames_per_block) {
-                if (in_p.frames_per_block != 0 && out_p.frames_per_block != 0)
+                if (in_p.frames_per_block != 0 && out_p.frames_per_block != 0) {
+                    why = "duplex halves ask for different block sizes: input " +
+                          std::to_string(in_p.frames_per_block) + ", output " +
+                          std::to_string(out_p.frames_per_block) + " frames";
                     return make_error_code(errc::invalid_config);
+                }
                 in_p.frames_per_block = out_p.frames_per_block = std::max(in_p.frames_per_block, out_p.frames_per_block);
             }
         }
         return {};
     }
 
-    static std::error_code resolve(bool in, const stream_config& cfg, stream_params& p, PaStreamParameters& sp)
+    /// A number as people write it: 48000, 0.5, nan.
+    static std::string number(double v)
     {
-        int dev = cfg.device ? *cfg.device : (in ? Pa_GetDefaultInputDevice() : Pa_GetDefaultOutputDevice());
-        if (!cfg.device && dev == paNoDevice) return make_error_code(errc::no_default_device);
-        if (dev < 0 || dev >= Pa_GetDeviceCount()) return make_error_code(errc::device_not_found);
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%g", v);
+        return buf;
+    }
+
+    static std::string device_name(int dev)
+    {
         const PaDeviceInfo* info = Pa_GetDeviceInfo(dev);
-        if (info == nullptr) return make_error_code(errc::device_not_found);
+        return "'" + std::string(info != nullptr && info->name != nullptr ? info->name : "?") + "'";
+    }
+
+    /// The device index that `sel` selects for the direction, or an error.
+    static std::error_code select(bool in, const device_selector& sel, int& dev, std::string& why)
+    {
+        const char* dir = in ? "input" : "output";
+        const int count = Pa_GetDeviceCount();
+        if (!sel) {
+            dev = in ? Pa_GetDefaultInputDevice() : Pa_GetDefaultOutputDevice();
+            if (dev != paNoDevice) return {};
+            why = std::string("the host has no default ") + dir + " device";
+            return make_error_code(errc::no_default_device);
+        }
+        if (const int* index = sel.index()) {
+            dev = *index;
+            if (dev >= 0 && dev < count && Pa_GetDeviceInfo(dev) != nullptr) return {};
+            why = "no device " + std::to_string(dev) + ": PortAudio lists " + std::to_string(std::max(count, 0)) +
+                  " devices";
+            return make_error_code(errc::device_not_found);
+        }
+        std::vector<device_info> all;
+        for (int i = 0; i < count; ++i)
+            if (const PaDeviceInfo* d = Pa_GetDeviceInfo(i)) all.push_back(make_device_info(i, *d));
+        const std::string& name = *sel.name();
+        const auto found = match_devices(all, name, in ? device_kind::input : device_kind::output);
+        if (found.size() == 1) {
+            dev = found.front().index;
+            return {};
+        }
+        why = "device '" + name + "'";
+        if (found.empty()) {
+            why += std::string(" not found among the ") + dir + " devices";
+            return make_error_code(errc::device_not_found);
+        }
+        why += " matches " + std::to_string(found.size()) + " " + dir + " devices:";
+        for (const auto& d : found) why += " [" + std::to_string(d.index) + "] " + d.name + " (" + d.host_api_name + "),";
+        why.pop_back();
+        return make_error_code(errc::ambiguous_device);
+    }
+
+    /// Words for a refusal by `Pa_IsFormatSupported`, naming what was asked.
+    static std::string refusal(const std::error_code& ec, direction dir, const stream_params& in_p,
+                               const stream_params& out_p)
+    {
+        const stream_params& p = has_input(dir) ? in_p : out_p;
+        std::string devices = device_name(p.device);
+        if (dir == direction::duplex && in_p.device != out_p.device) devices += " and " + device_name(out_p.device);
+        if (ec == errc::invalid_sample_rate) {
+            const PaDeviceInfo* info = Pa_GetDeviceInfo(p.device);
+            return "sample rate " + number(p.sample_rate) + " Hz not supported by device " + devices +
+                   (info != nullptr ? " (its default is " + number(info->defaultSampleRate) + " Hz)" : "");
+        }
+        if (ec == errc::invalid_format)
+            return std::string("sample format ") + to_string(p.format) + " not supported by device " + devices;
+        if (ec == errc::invalid_channels)
+            return "channel count " + std::to_string(p.channels) + " not supported by device " + devices;
+        return {};
+    }
+
+    static std::error_code resolve(bool in, const stream_config& cfg, stream_params& p, PaStreamParameters& sp,
+                                   std::string& why)
+    {
+        int dev = -1;
+        if (auto ec = select(in, cfg.device, dev, why)) return ec;
+        const PaDeviceInfo* info = Pa_GetDeviceInfo(dev);
+        const char* dir = in ? "input" : "output";
         const int max_channels = in ? info->maxInputChannels : info->maxOutputChannels;
-        if (cfg.channels <= 0 || cfg.channels > max_channels) return make_error_code(errc::invalid_channels);
+        if (cfg.channels <= 0 || cfg.channels > max_channels) {
+            why = "invalid channel count " + std::to_string(cfg.channels) + ": device " + device_name(dev) + " has " +
+                  std::to_string(max_channels) + " " + dir + " channel" + (max_channels == 1 ? "" : "s");
+            return make_error_code(errc::invalid_channels);
+        }
         const double rate = cfg.sample_rate == 0.0 ? info->defaultSampleRate : cfg.sample_rate;
-        if (!(rate > 0.0) || !std::isfinite(rate)) return make_error_code(errc::invalid_sample_rate);
-        if (sample_bytes(cfg.format) == 0) return make_error_code(errc::invalid_format);
+        if (!(rate > 0.0) || !std::isfinite(rate)) {
+            why = "invalid sample rate " + number(rate) + ": must be a positive number of frames per second";
+            return make_error_code(errc::invalid_sample_rate);
+        }
+        if (sample_bytes(cfg.format) == 0) {
+            why = "invalid sample format " + std::to_string(static_cast<int>(cfg.format));
+            return make_error_code(errc::invalid_format);
+        }
         double latency = 0;
         switch (cfg.latency.kind) {
         case latency_hint::mode::low:
@@ -643,13 +785,18 @@ private:
             latency = in ? info->defaultHighInputLatency : info->defaultHighOutputLatency;
             break;
         case latency_hint::mode::seconds:
-            if (!(cfg.latency.value >= 0.0) || !std::isfinite(cfg.latency.value))
+            if (!(cfg.latency.value >= 0.0) || !std::isfinite(cfg.latency.value)) {
+                why = "invalid latency " + number(cfg.latency.value) + " s: must be a non-negative number of seconds";
                 return make_error_code(errc::invalid_latency);
+            }
             latency = cfg.latency.value;
             break;
-        default: return make_error_code(errc::invalid_latency);
+        default: why = "invalid latency mode"; return make_error_code(errc::invalid_latency);
         }
-        if (cfg.ring_frames > (std::size_t{1} << 30)) return make_error_code(errc::invalid_config);
+        if (cfg.ring_frames > (std::size_t{1} << 30)) {
+            why = "ring of " + std::to_string(cfg.ring_frames) + " frames is over the limit of 2^30 frames";
+            return make_error_code(errc::invalid_config);
+        }
         p.device = dev;
         p.channels = cfg.channels;
         p.format = cfg.format;
