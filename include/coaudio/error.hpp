@@ -31,6 +31,7 @@ enum class errc {
     input_overflow,        ///< frames were lost before the data of this read
     output_underflow,      ///< silence was played because the writer fell behind
     device_lost,           ///< the device or the audio server went away mid-stream
+    stalled,               ///< no callback for longer than the configured stall timeout
 };
 
 namespace detail {
@@ -56,6 +57,7 @@ public:
         case errc::input_overflow: return "input overflow: frames were lost";
         case errc::output_underflow: return "output underflow: silence was played";
         case errc::device_lost: return "audio device or server lost";
+        case errc::stalled: return "no audio for longer than the stall timeout: the device or server stopped delivering";
         }
         return "unknown coaudio error";
     }

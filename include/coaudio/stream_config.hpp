@@ -5,6 +5,7 @@
 
 #include <coaudio/sample_format.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -82,6 +83,14 @@ struct stream_config {
     /// reported through `last_read()` and the counters, so a read loop that
     /// does not care about overflows keeps running.
     bool overflow_is_error = false;
+    /// Off when zero. Otherwise, when no callback has come for this long
+    /// while a read, write or drain waits, that operation completes with
+    /// `errc::stalled`. Some hosts just stop calling back when their server
+    /// goes away or freezes (ALSA's `jack` plugin, a SIGSTOPped server),
+    /// which no error reports. The stream stays open: later operations wait
+    /// again and go on once callbacks resume. Detected within a quarter of
+    /// the timeout (at most 200 ms) after it has passed.
+    std::chrono::milliseconds stall_timeout{0};
 };
 
 /// A full-duplex stream's two halves. They share one clock: the sample rate

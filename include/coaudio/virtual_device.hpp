@@ -142,6 +142,7 @@ private:
         p.frames_per_block = options_.frames_per_block;
         p.latency = double(options_.frames_per_block) / options_.sample_rate;
         p.overflow_is_error = cfg.overflow_is_error;
+        p.stall_timeout = cfg.stall_timeout;
         if (cfg.channels <= 0) throw std::system_error(make_error_code(errc::invalid_channels), "coaudio: virtual_device");
         return p;
     }

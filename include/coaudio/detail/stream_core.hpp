@@ -154,6 +154,7 @@ struct stream_params {
     /// has reported no latency at all.
     double latency = 0;
     bool overflow_is_error = false;
+    std::chrono::milliseconds stall_timeout{0};
     std::size_t frame_bytes() const noexcept { return sample_bytes(format) * static_cast<std::size_t>(channels); }
 };
 
@@ -382,6 +383,7 @@ public:
     {
         // A driver passes a buffer for each direction the stream has; the
         // checks keep a faulty one from making us copy through null.
+        callbacks_.add(1);
         if (in_ && input != nullptr) capture(*in_, input, frames, flags, adc_time);
         if (out_ && output != nullptr) return playback(*out_, output, frames, flags, dac_time);
         return paContinue;
@@ -443,6 +445,10 @@ public:
     /// The ring of a one-direction stream; the input's of a duplex one.
     frame_ring& ring() noexcept { return in_ ? in_->ring : out_->ring; }
     PaStream* native_handle() const noexcept { return pa_; }
+    /// Callbacks run so far, for telling a stalled stream from a live one.
+    std::uint64_t callbacks() const noexcept { return callbacks_.get(); }
+    /// Wakes every parked operation, so that it looks at the stream again.
+    void wake_waiters() noexcept { wake_all(); }
     run_state state() const noexcept { return static_cast<run_state>(state_.load(std::memory_order_acquire)); }
     bool is_open() const noexcept { return state() != run_state::closed; }
 
@@ -804,6 +810,7 @@ private:
         p.frames_per_block = cfg.frames_per_block;
         p.latency = latency;
         p.overflow_is_error = cfg.overflow_is_error;
+        p.stall_timeout = cfg.stall_timeout;
         sp.device = dev;
         sp.channelCount = cfg.channels;
         sp.sampleFormat = to_portaudio(cfg.format);
@@ -911,6 +918,7 @@ private:
     PaStream* pa_ = nullptr;
     bool owns_library_ = false;
     external_driver* driver_ = nullptr;
+    single_writer_counter callbacks_;
     std::atomic<int> state_{static_cast<int>(run_state::stopped)};
 };
 

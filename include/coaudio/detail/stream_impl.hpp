@@ -13,6 +13,7 @@
 #include <asio/post.hpp>
 #include <asio/posix/basic_stream_descriptor.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <memory>
@@ -61,25 +62,61 @@ struct stream_impl {
         if (!ec && out_bell) out_bell->cancel(ec);
     }
 
-    /// While an operation is parked on a PortAudio stream, looks every
-    /// `watchdog_period` for a stream that died without a callback, so the
-    /// operation fails instead of hanging. Armed lazily and left to expire
-    /// once nothing is parked, so a read loop costs no timer syscalls per
-    /// block; the price is that `run()` may return up to one period late.
+    /// While an operation is parked, looks every `watchdog_period` for a
+    /// PortAudio stream that died without a callback, so the operation fails
+    /// instead of hanging, and, with a stall timeout, for callbacks that
+    /// stopped coming. Armed lazily and left to expire once nothing is
+    /// parked, so a read loop costs no timer syscalls per block; the price is
+    /// that `run()` may return up to one period late.
     static void arm_watchdog(const std::shared_ptr<stream_impl>& self)
     {
-        if (self->watchdog_armed || self->core->native_handle() == nullptr) return;
+        const auto stall = self->stall_timeout();
+        if (self->watchdog_armed || (self->core->native_handle() == nullptr && stall.count() == 0)) return;
+        // Callbacks are counted from when an operation first waits.
+        self->seen_callbacks = self->core->callbacks();
+        self->seen_at = std::chrono::steady_clock::now();
+        watch(self);
+    }
+
+    static void watch(const std::shared_ptr<stream_impl>& self)
+    {
+        const auto stall = self->stall_timeout();
         self->watchdog_armed = true;
-        self->watchdog.expires_after(watchdog_period);
+        self->watchdog.expires_after(stall.count() == 0 ? watchdog_period
+                                                        : std::clamp(stall / 4, std::chrono::milliseconds(5),
+                                                                     watchdog_period));
         self->watchdog.async_wait([self](std::error_code ec) {
             self->watchdog_armed = false;
             if (ec || !self->core->is_open()) return;
             self->core->check_alive();
-            if (self->read_busy || self->write_busy) arm_watchdog(self);
+            self->check_stall();
+            if (self->read_busy || self->write_busy) watch(self);
         });
     }
 
     static constexpr std::chrono::milliseconds watchdog_period{200};
+
+    std::chrono::milliseconds stall_timeout() const noexcept { return core->params().stall_timeout; }
+
+    /// Completes the parked operations with `errc::stalled` when a running
+    /// stream has had no callback for the stall timeout.
+    void check_stall() noexcept
+    {
+        const auto stall = stall_timeout();
+        if (stall.count() == 0) return;
+        const auto now = std::chrono::steady_clock::now();
+        const std::uint64_t n = core->callbacks();
+        const run_state s = core->state();
+        if (n != seen_callbacks || (s != run_state::running && s != run_state::draining)) {
+            seen_callbacks = n;
+            seen_at = now;
+            return;
+        }
+        if (now - seen_at < stall) return;
+        ++stall_epoch; // the parked operations see it when they wake
+        seen_at = now;
+        core->wake_waiters();
+    }
 
     std::unique_ptr<stream_core> core;
     std::optional<descriptor> in_bell;
@@ -87,6 +124,9 @@ struct stream_impl {
     asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>, Executor>
         watchdog;
     bool watchdog_armed = false;
+    std::uint64_t seen_callbacks = 0;                ///< callbacks at the watchdog's last look
+    std::chrono::steady_clock::time_point seen_at{}; ///< when that count last changed
+    std::uint64_t stall_epoch = 0;                   ///< stalls detected so far
     bool read_busy = false;  ///< one read outstanding
     bool write_busy = false; ///< one write or drain outstanding
     read_status last_read;   ///< what the last completed read found
@@ -210,6 +250,7 @@ private:
     {
         self.reset_cancellation_state(asio::enable_partial_cancellation());
         if (!ec_) ec_ = check();
+        if (impl_) stall_epoch_ = impl_->stall_epoch;
         if (!ec_ && (Kind == transfer_kind::drain || target_.frames > 0)) {
             busy() = owns_busy_ = true;
             if constexpr (reading) status_.input_time = impl_->core->input_time_here();
@@ -231,6 +272,10 @@ private:
         }
         if (ec) {
             ec_ = ec;
+            return finish(self);
+        }
+        if (impl_->stall_epoch != stall_epoch_) {
+            ec_ = make_error_code(errc::stalled);
             return finish(self);
         }
         chan().bell.drain();
@@ -368,6 +413,7 @@ private:
     read_status status_{};
     write_status wstatus_{};
     bool owns_busy_ = false;
+    std::uint64_t stall_epoch_ = 0; ///< the stream's stall count when this operation began
     step step_ = step::start;
 };
 
