@@ -64,6 +64,18 @@ asio::awaitable<std::size_t> read_block(coaudio::input_stream& in)
     co_return co_await in.async_read_frames(std::span(buf), use_awaitable);
 }
 
+// A started mono input stream on the test's JACK server.
+coaudio::input_stream started_input(asio::io_context& io, std::chrono::milliseconds stall_timeout)
+{
+    coaudio::input_stream in(io, {.device = test::jack_device_index(),
+                                  .channels = 1,
+                                  .sample_rate = rate,
+                                  .frames_per_block = block,
+                                  .stall_timeout = stall_timeout});
+    in.start();
+    return in;
+}
+
 // Reads what the ring holds, so that the next read has to wait.
 asio::awaitable<void> take_what_arrived(coaudio::input_stream& in)
 {
@@ -79,14 +91,8 @@ TEST_CASE("a frozen server fails a waiting read with stalled, and the stream str
           "it thaws",
           "[realtime]")
 {
-    coaudio::library lib;
     asio::io_context io;
-    coaudio::input_stream in(io, {.device = test::jack_device_index(),
-                                  .channels = 1,
-                                  .sample_rate = rate,
-                                  .frames_per_block = block,
-                                  .stall_timeout = 500ms});
-    in.start();
+    auto in = started_input(io, 500ms);
     test::run(
         io,
         [&]() -> asio::awaitable<void> {
@@ -121,13 +127,8 @@ TEST_CASE(
     "without a stall timeout, a read waits out a 5 s freeze of the server and streaming goes on",
     "[realtime]")
 {
-    coaudio::library lib;
     asio::io_context io;
-    coaudio::input_stream in(io, {.device = test::jack_device_index(),
-                                  .channels = 1,
-                                  .sample_rate = rate,
-                                  .frames_per_block = block});
-    in.start();
+    auto in = started_input(io, 0ms);
     test::run(
         io,
         [&]() -> asio::awaitable<void> {
