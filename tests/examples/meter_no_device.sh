@@ -47,7 +47,7 @@ fi
 "$meter" --no-such-option </dev/null >/dev/null 2>"$work_dir/err"
 status=$?
 [[ $status == 64 ]] || fail "unknown option: exit status $status, expected 64"
-grep -q "unknown argument '--no-such-option'" "$work_dir/err" || fail "unknown option: no message"
+grep -q "unknown option '--no-such-option'" "$work_dir/err" || fail "unknown option: no message"
 grep -q -- "--help" "$work_dir/err" || fail "unknown option: no pointer to --help"
 "$meter" --help | grep -q -- '--device NAME|INDEX' || fail "--help does not describe --device"
 
