@@ -1,4 +1,5 @@
-// Prints the level of the default microphone, ten times a second, for ten seconds.
+// Prints the level of the default microphone (or of --device NAME|INDEX), ten
+// times a second, for ten seconds.
 //
 // The idiom to copy: an error (the audio server died, the device went away)
 // comes out of io.run() as an exception, is printed, and ends the program with
@@ -25,15 +26,17 @@ asio::awaitable<void> print_levels(coaudio::input_stream& mic)
 
 int main(int argc, char** argv)
 try {
+    std::optional<std::string> device; // empty: the host's default input
     examples::command_line cli(
-        "capture",
-        "usage: capture [options]\n\n"
-        "Prints the level of the default input, ten times a second, for ten seconds.\n\n");
+        "capture", "usage: capture [--device NAME|INDEX]\n\n"
+                   "Prints the level of an input, ten times a second, for ten seconds.\n\n");
+    cli.text("--device", device);
     cli.parse(argc, argv);
     auto library = examples::open_library(cli);
+    const auto dev = examples::require_device(cli, device, coaudio::device_kind::input);
 
     asio::io_context io;
-    coaudio::input_stream mic(io, {.channels = 1, .sample_rate = 48000});
+    coaudio::input_stream mic(io, {.device = dev.index, .channels = 1, .sample_rate = 48000});
     mic.start();
     asio::co_spawn(io, print_levels(mic), [](std::exception_ptr e) {
         if (e) std::rethrow_exception(e); // out of io.run(), into the catch below

@@ -17,6 +17,7 @@
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -333,6 +334,17 @@ public:
         color_ = terminal_ && std::getenv("NO_COLOR") == nullptr &&
                  std::string_view(std::getenv("TERM") ? std::getenv("TERM") : "dumb") != "dumb";
         if (keys) keys_.emplace(io, ::dup(STDIN_FILENO));
+        // A pipe or socket on standard output: watch it, so that a reader
+        // that goes (`meter | head -1`) ends the meter at once, not at the
+        // next write. Only waited on, never written through.
+        struct stat st {};
+        if (!terminal_ && ::fstat(STDOUT_FILENO, &st) == 0 &&
+            (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+            std::error_code ec;
+            output_.emplace(io);
+            output_->assign(::dup(STDOUT_FILENO), ec);
+            if (ec) output_.reset();
+        }
     }
 
     /// Runs until asked to quit; returns the exit status.
@@ -347,6 +359,7 @@ public:
         spawn(capture());
         spawn(redraw());
         spawn(watch_signals());
+        if (output_) watch_output();
         if (keys_) spawn(read_keys());
         if (!terminal_) print_plain_header();
         io_.run();
@@ -394,6 +407,7 @@ private:
         timer_.cancel();
         signals_.cancel();
         if (keys_) keys_->cancel();
+        if (output_) output_->cancel();
         // The pending read completes with operation_aborted. The stream is
         // closed later, by its owner, once the terminal has been restored:
         // closing a stream whose server has gone can block for a long time.
@@ -438,6 +452,19 @@ private:
                 co_return;
             }
         }
+    }
+
+    // The far end of a pipe closed: nobody to meter for, so quit quietly.
+    void watch_output()
+    {
+        const int flags = ::fcntl(STDOUT_FILENO, F_GETFL);
+        output_->async_wait(asio::posix::descriptor_base::wait_error, [this](std::error_code ec) {
+            if (!ec) quit(exit_ok);
+        });
+        // Starting the wait made the descriptor non-blocking, and with it
+        // standard output, which it shares: a slow reader would then fail
+        // our writes with EAGAIN. Back to blocking; the wait is registered.
+        if (flags != -1) ::fcntl(STDOUT_FILENO, F_SETFL, flags);
     }
 
     asio::awaitable<void> watch_signals()
@@ -671,6 +698,7 @@ private:
     asio::steady_timer timer_;
     asio::signal_set signals_;
     std::optional<asio::posix::stream_descriptor> keys_;
+    std::optional<asio::posix::stream_descriptor> output_; // a pipe on standard output
     std::vector<double> rms_, peak_;
     std::vector<coaudio::peak_hold> holds_;
     clock_type::time_point start_, last_tick_, last_arrival_;

@@ -30,7 +30,8 @@ checked=0
 usage_error() {
     local program=$1 pattern=$2 status lines
     shift 2
-    "$dir/$program" "$@" </dev/null >"$work_dir/out" 2>"$work_dir/err"
+    # A usage error is found at once; 124 (timeout) means the program ran on.
+    timeout 10 "$dir/$program" "$@" </dev/null >"$work_dir/out" 2>"$work_dir/err"
     status=$?
     lines=$(wc -l <"$work_dir/err")
     printf -- '-- %s %s -> %s: %s\n' "$program" "$*" "$status" "$(cat "$work_dir/err")"

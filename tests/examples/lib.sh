@@ -148,6 +148,13 @@ within() {
 
 # ---- tmux --------------------------------------------------------------------------
 
+# Exits 77 (skipped) when tmux is not installed.
+require_tmux() {
+    command -v tmux >/dev/null && return 0
+    echo "SKIP: tmux is not installed"
+    exit 77
+}
+
 # A tmux server of our own, with no user configuration, on a socket in the
 # work directory; killed on exit.
 start_tmux() {

@@ -11,6 +11,7 @@
 #     server, CI), plain `meter`: exit 2, "no capture device", and the
 #     remedy (run-meter.sh --jack); elsewhere that case is reported as skipped;
 #   - nothing of ALSA's or JACK's probing chatter reaches standard error;
+#   - `ulimit -n 8`: exit 2, the limit on open files named as the problem;
 #   - an unknown option: exit 64 and a pointer to --help; --help: exit 0.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -43,6 +44,13 @@ if "$meter" --list 2>/dev/null | grep -q 'finds no audio devices at all'; then
 else
     note "SKIPPED: this machine has audio devices, so 'no device at all' cannot be arranged here"
 fi
+
+# Short of file descriptors, every host's probe fails: say so, not "no audio input".
+(ulimit -n 8 && "$meter" </dev/null >/dev/null 2>"$work_dir/err")
+status=$?
+note "ulimit -n 8 -> exit $status: $(head -n 1 "$work_dir/err")"
+[[ $status == 2 ]] || fail "ulimit -n 8: exit status $status, expected 2"
+grep -q '^meter: no capture device: .*(ulimit -n)' "$work_dir/err" || fail "ulimit -n 8: the limit on open files is not named"
 
 "$meter" --no-such-option </dev/null >/dev/null 2>"$work_dir/err"
 status=$?
