@@ -20,7 +20,7 @@ asio::awaitable<void> print_levels(coaudio::input_stream& mic)
         std::printf("%7.1f dBFS%s\n", coaudio::rms_dbfs(std::span(block).first(frames)),
                     mic.last_read().discontinuous() ? "  (frames were lost before this block)"
                                                     : "");
-        if (!examples::stdout_open()) co_return; // nobody reads any more (`capture | head -3`)
+        if (std::fflush(stdout) != 0) co_return; // nobody reads any more (`capture | head -3`)
     }
 }
 
