@@ -43,21 +43,31 @@ inline void prepare_stdio() noexcept
     std::signal(SIGPIPE, SIG_IGN);
 }
 
+// The errno of standard output's last failed flush; 0 while none failed.
+inline int& stdout_error() noexcept
+{
+    static int error = 0;
+    return error;
+}
+
 // Flushes standard output; false once it no longer takes what is written
 // (its reader has gone, or the disk is full). A program that writes as it
 // runs stops when this turns false.
 inline bool stdout_open() noexcept
 {
-    return std::fflush(stdout) == 0;
+    if (std::fflush(stdout) == 0) return true;
+    stdout_error() = errno;
+    return false;
 }
 
 // The exit status to end with: `status`, unless standard output failed for
 // another reason than a reader that has gone (a full disk), which is said.
 inline int finish(const char* program, int status) noexcept
 {
-    if (std::fflush(stdout) == 0 && !std::ferror(stdout)) return status;
-    if (errno == EPIPE) return status;
-    std::fprintf(stderr, "%s: cannot write standard output: %s\n", program, std::strerror(errno));
+    stdout_open();
+    const int error = stdout_error();
+    if (error == 0 || error == EPIPE) return status;
+    std::fprintf(stderr, "%s: cannot write standard output: %s\n", program, std::strerror(error));
     return status == exit_ok ? exit_failed : status;
 }
 

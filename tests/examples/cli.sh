@@ -9,7 +9,8 @@
 #   - `--bogus` and `--bogus 5`: exit 64, one line on standard error,
 #     "unknown option '--bogus'" and nothing on standard output;
 #   - a stray argument (`extra`, or a second FILE): exit 64, one line;
-#   - `--help`: exit 0, the usage on standard output, naming --verbose.
+#   - `--help`: exit 0, the usage on standard output, naming --verbose;
+#     `--help >/dev/full`: exit 1, "cannot write standard output".
 # And the value checks, one line and exit 64 each, with these words:
 #   - `--rate` last: "--rate needs a value"; `--rate abc`: "--rate: 'abc' is
 #     not a number" (tone, record, meter);
@@ -58,6 +59,12 @@ for program in "${programs[@]}"; do
     grep -q "^usage: $program" "$work_dir/out" || fail "$program --help: no usage line"
     grep -q -- "--verbose" "$work_dir/out" || fail "$program --help: does not mention --verbose"
     [[ -s $work_dir/err ]] && fail "$program --help: wrote to standard error"
+    # A full disk is not a reader that went away: it is said, and fails.
+    "$dir/$program" --help </dev/null >/dev/full 2>"$work_dir/err"
+    status=$?
+    [[ $status == 1 ]] || fail "$program --help >/dev/full: exit status $status, expected 1"
+    grep -q "^$program: cannot write standard output: No space left on device" "$work_dir/err" ||
+        fail "$program --help >/dev/full: standard error says $(cat "$work_dir/err")"
 done
 
 for program in tone record meter; do
