@@ -20,10 +20,7 @@ try {
     const auto in = coaudio::default_input_device();
     const auto out = coaudio::default_output_device();
     const auto all = coaudio::devices();
-    if (all.empty()) {
-        const std::string why = examples::why_no_devices();
-        std::printf("no audio devices%s%s\n", why.empty() ? "" : ": ", why.c_str());
-    }
+    if (all.empty()) std::puts("no audio devices");
     for (const auto& d : all) {
         const bool is_in = in && in->index == d.index;
         const bool is_out = out && out->index == d.index;

@@ -133,11 +133,8 @@ std::optional<coaudio::device_info> find_input_device(const std::optional<std::s
             const auto all = coaudio::devices(ec);
             const bool any = std::any_of(all.begin(), all.end(),
                                          [](auto& x) { return x.max_input_channels > 0; });
-            const std::string why = examples::why_no_devices();
             problem = any ? "no default capture device: choose one with --device"
-                      : why.empty()
-                          ? "no capture device: PortAudio finds no audio input on this machine"
-                          : "no capture device: " + why;
+                          : "no capture device: PortAudio finds no audio input on this machine";
         }
         return d;
     }
@@ -739,6 +736,7 @@ int run(int argc, char** argv)
     cli.number("--seconds", opt.seconds, {.min = 0, .max = 1e9});
     cli.parse(argc, argv);
 
+    examples::require_descriptors(cli);
     examples::quiet_stderr quiet(!cli.verbose());
     auto fail = [&](const std::string& problem) {
         quiet.release();

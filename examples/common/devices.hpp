@@ -25,28 +25,13 @@
 
 namespace examples {
 
-// PortAudio, initialised once for the whole run with the hosts' probing kept
-// off the terminal (unless --verbose). Exits 2 when it cannot start.
-inline coaudio::library open_library(const command_line& cli)
-{
-    std::error_code ec;
-    coaudio::library lib = [&] {
-        quiet_stderr quiet(!cli.verbose());
-        return coaudio::library(ec);
-    }();
-    if (ec) {
-        std::fprintf(stderr, "%s: cannot initialise PortAudio: %s\n", cli.program().c_str(),
-                     ec.message().c_str());
-        std::exit(exit_no_device);
-    }
-    return lib;
-}
-
-// Why PortAudio found no device, when that is not the machine's doing. A
-// process that may open only a few files (`ulimit -n 8`) makes every host's
-// probe fail, and "no audio device" would send its user to the wrong place.
-// Empty when nothing is known against the machine simply having no device.
-inline std::string why_no_devices()
+// What stands against probing the audio hosts, when the process is short
+// of file descriptors (`ulimit -n 8`); empty when nothing does. Every host's
+// probe would fail, and "no audio device" would send the user to the wrong
+// place; worse, libjack's metadata database, opened by ALSA's jack plugin
+// too, can deadlock when it runs out of descriptors half-way, holding a lock
+// that every later JACK client of the user then waits on.
+inline std::string descriptor_shortage()
 {
     std::vector<int> fds;
     int error = 0;
@@ -62,8 +47,36 @@ inline std::string why_no_devices()
     if (error != EMFILE && error != ENFILE) return {};
     rlimit limit{};
     ::getrlimit(RLIMIT_NOFILE, &limit);
-    return "the audio hosts could not be probed: this process may open only " +
-           std::to_string(limit.rlim_cur) + " files (ulimit -n), too few for ALSA and JACK";
+    return "this process may open only " + std::to_string(limit.rlim_cur) +
+           " files (ulimit -n), too few for ALSA and JACK to probe the audio devices";
+}
+
+// Exits 2 with the reason when descriptor_shortage() finds one: PortAudio
+// is better not started at all then.
+inline void require_descriptors(const command_line& cli)
+{
+    if (const std::string why = descriptor_shortage(); !why.empty()) {
+        std::fprintf(stderr, "%s: %s\n", cli.program().c_str(), why.c_str());
+        std::exit(exit_no_device);
+    }
+}
+
+// PortAudio, initialised once for the whole run with the hosts' probing kept
+// off the terminal (unless --verbose). Exits 2 when it cannot start.
+inline coaudio::library open_library(const command_line& cli)
+{
+    require_descriptors(cli);
+    std::error_code ec;
+    coaudio::library lib = [&] {
+        quiet_stderr quiet(!cli.verbose());
+        return coaudio::library(ec);
+    }();
+    if (ec) {
+        std::fprintf(stderr, "%s: cannot initialise PortAudio: %s\n", cli.program().c_str(),
+                     ec.message().c_str());
+        std::exit(exit_no_device);
+    }
+    return lib;
 }
 
 // The `kind` (input or output) device that `arg` names: the host's default
@@ -79,13 +92,9 @@ inline std::optional<coaudio::device_info> device_from_arg(const std::optional<s
     std::error_code ec;
     if (!arg) {
         auto d = input ? coaudio::default_input_device(ec) : coaudio::default_output_device(ec);
-        if (!d) {
-            const std::string why = why_no_devices();
-            problem = "no " + what + " device: " +
-                      (why.empty() ? "the host has no default " +
-                                         std::string(input ? "input" : "output") + " device"
-                                   : why);
-        }
+        if (!d)
+            problem = "no " + what + " device: the host has no default " +
+                      (input ? "input" : "output") + " device";
         return d;
     }
     if (!arg->empty() &&

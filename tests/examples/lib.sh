@@ -57,7 +57,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-jack_answers() { timeout 5 "$JACK_LSP" >/dev/null 2>&1; }
+jack_answers() { timeout -k 1 5 "$JACK_LSP" >/dev/null 2>&1; } # -k: libjack may block SIGTERM
 
 # Uses the server JACK_DEFAULT_SERVER names if it answers, else starts one.
 ensure_jack_server() {

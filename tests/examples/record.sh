@@ -107,7 +107,7 @@ expect_error() {
 expect_error 1 "^record: cannot create $work_dir/no/such/dir/x.wav: No such file or directory" \
     --device "$device" --seconds 1 "$work_dir/no/such/dir/x.wav"
 [[ -e $work_dir/no ]] && fail "a directory appeared"
-(ulimit -n 8 && "$record" --seconds 1 "$work_dir/fds.wav" </dev/null >/dev/null 2>"$work_dir/err")
+(ulimit -n 8 && timeout -k 1 30 "$record" --seconds 1 "$work_dir/fds.wav" </dev/null >/dev/null 2>"$work_dir/err")
 status=$?
 note "ulimit -n 8 -> exit $status: $(cat "$work_dir/err")"
 [[ $status == 2 ]] || fail "ulimit -n 8: exit status $status, expected 2"

@@ -29,7 +29,7 @@ closed_pipe() {
     local most=$1 start elapsed status
     shift
     start=$(date +%s.%N)
-    timeout 10 "$dir/$1" "${@:2}" </dev/null 2>"$work_dir/err" | head -n 1 >"$work_dir/out"
+    timeout -k 1 10 "$dir/$1" "${@:2}" </dev/null 2>"$work_dir/err" | head -n 1 >"$work_dir/out"
     status=${PIPESTATUS[0]}
     elapsed=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }')
     note "$* | head -1: exit $status after $elapsed s: $(cat "$work_dir/out")"
@@ -47,7 +47,7 @@ closed_pipe 2 capture --device "$device"
 chatter='ALSA lib|Cannot connect to server|jack server is not running|JackShm'
 # quiet <program> <args...>: runs it, both outputs together, and looks for chatter.
 quiet() {
-    "$dir/$1" "${@:2}" </dev/null >"$work_dir/all" 2>&1
+    timeout -k 1 30 "$dir/$1" "${@:2}" </dev/null >"$work_dir/all" 2>&1
     note "$*: exit $?, $(wc -l <"$work_dir/all") lines"
     if grep -Eq "$chatter" "$work_dir/all"; then
         grep -E "$chatter" "$work_dir/all" | head -n 5 >&2
@@ -76,7 +76,7 @@ shopt -s lastpipe # `cat f | play ...` runs play in this shell, which keeps its 
 
 # play <args...>: play_file's standard output and error in $work_dir/out and err.
 play() {
-    "$dir/play_file" --device "$device" "$@" >"$work_dir/out" 2>"$work_dir/err"
+    timeout -k 1 30 "$dir/play_file" --device "$device" "$@" >"$work_dir/out" 2>"$work_dir/err"
     status=$?
     note "play_file $*: exit $status"
     sed 's/^/   | /' "$work_dir/out" "$work_dir/err"
