@@ -33,7 +33,7 @@ say() { printf '\n=== %s\n' "$*"; }
 # ---- Packages -------------------------------------------------------------------
 
 required_packages=(cmake make g++ clang pkg-config portaudio19-dev libasio-dev catch2 jackd2 tmux
-    libjack-jackd2-dev libsndfile1-dev valgrind)
+    libjack-jackd2-dev libsndfile1-dev valgrind sox)
 
 is_installed() {
     # pkg-config may come as pkgconf or as the transitional pkg-config package.

@@ -57,7 +57,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-jack_answers() { timeout 5 "$JACK_LSP" >/dev/null 2>&1; }
+jack_answers() { timeout -k 1 5 "$JACK_LSP" >/dev/null 2>&1; } # -k: libjack may block SIGTERM
 
 # Uses the server JACK_DEFAULT_SERVER names if it answers, else starts one.
 ensure_jack_server() {
@@ -147,6 +147,13 @@ within() {
 }
 
 # ---- tmux --------------------------------------------------------------------------
+
+# Exits 77 (skipped) when tmux is not installed.
+require_tmux() {
+    command -v tmux >/dev/null && return 0
+    echo "SKIP: tmux is not installed"
+    exit 77
+}
 
 # A tmux server of our own, with no user configuration, on a socket in the
 # work directory; killed on exit.

@@ -11,6 +11,7 @@
 #     server, CI), plain `meter`: exit 2, "no capture device", and the
 #     remedy (run-meter.sh --jack); elsewhere that case is reported as skipped;
 #   - nothing of ALSA's or JACK's probing chatter reaches standard error;
+#   - `ulimit -n 8`: exit 2, the limit on open files named as the problem;
 #   - an unknown option: exit 64 and a pointer to --help; --help: exit 0.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -44,10 +45,17 @@ else
     note "SKIPPED: this machine has audio devices, so 'no device at all' cannot be arranged here"
 fi
 
+# Short of file descriptors, every host's probe fails: say so, not "no audio input".
+(ulimit -n 8 && timeout -k 1 30 "$meter" </dev/null >/dev/null 2>"$work_dir/err")
+status=$?
+note "ulimit -n 8 -> exit $status: $(head -n 1 "$work_dir/err")"
+[[ $status == 2 ]] || fail "ulimit -n 8: exit status $status, expected 2"
+grep -q '^meter: this process may open only 8 files (ulimit -n)' "$work_dir/err" || fail "ulimit -n 8: the limit on open files is not named"
+
 "$meter" --no-such-option </dev/null >/dev/null 2>"$work_dir/err"
 status=$?
 [[ $status == 64 ]] || fail "unknown option: exit status $status, expected 64"
-grep -q "unknown argument '--no-such-option'" "$work_dir/err" || fail "unknown option: no message"
+grep -q "unknown option '--no-such-option'" "$work_dir/err" || fail "unknown option: no message"
 grep -q -- "--help" "$work_dir/err" || fail "unknown option: no pointer to --help"
 "$meter" --help | grep -q -- '--device NAME|INDEX' || fail "--help does not describe --device"
 

@@ -19,10 +19,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 [[ $# -eq 2 ]] || fail "usage: $0 <meter> <tone>"
 meter=$1
 tone=$2
-command -v tmux >/dev/null || {
-    echo "SKIP: tmux is not installed"
-    exit 77
-}
+require_tmux
 
 readonly expected_rms=-9.03 expected_peak=-6.02 tolerance=0.5
 

@@ -18,10 +18,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 [[ $# -eq 2 ]] || fail "usage: $0 <run-meter.sh> <directory with meter and tone>"
 script=$1
 bin=$2
-command -v tmux >/dev/null || {
-    echo "SKIP: tmux is not installed"
-    exit 77
-}
+require_tmux
 
 name="coaudio-run-meter-test-$$"
 nowhere="coaudio-no-such-server-$$"

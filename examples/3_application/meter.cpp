@@ -17,6 +17,7 @@
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -36,16 +37,15 @@
 #include <string_view>
 #include <vector>
 
-#include "quiet_stderr.hpp"
+#include "common/command_line.hpp"
+#include "common/devices.hpp"
+#include "common/stdio.hpp"
 
 namespace {
 
-// Exit statuses: 0 quit as asked, 1 capture failed while running,
-// 2 no capture device could be opened, 64 bad command line (EX_USAGE).
-constexpr int exit_ok = 0;
-constexpr int exit_failed = 1;
-constexpr int exit_no_device = 2;
-constexpr int exit_usage = 64;
+using examples::exit_failed;
+using examples::exit_no_device;
+using examples::exit_ok;
 
 using clock_type = std::chrono::steady_clock;
 constexpr auto default_interval = std::chrono::nanoseconds(std::chrono::seconds(1)) / 30;
@@ -64,8 +64,6 @@ struct options {
     std::optional<double> interval_ms;
     double seconds = 0; // 0: until asked to quit
     bool list = false;
-    bool verbose = false;
-    bool help = false;
 };
 
 constexpr const char* usage_text = R"(usage: meter [options]
@@ -83,85 +81,14 @@ Keys: q quits, r resets the peak holds. Ctrl-C, SIGTERM and SIGHUP quit too.
   --interval MS       redraw interval (default: 33 ms on a terminal, otherwise
                       1000 ms: one line per interval)
   --seconds S         quit after S seconds (default: run until asked to quit)
-  --verbose           let ALSA and JACK print what they find while PortAudio
-                      probes the devices (silenced by default)
-  --help              show this text
 
 When standard output is not a terminal, each interval prints one line:
   time=1.000 rms=-9.03,-9.03 peak=-6.02,-6.02 hold=-6.02,-6.02 clip=0,0 overflows=0 dropped=0
-
-Exit status: 0 when asked to quit, 1 when capture fails while running,
-2 when no capture device can be opened, 64 on a bad command line.
+and when no audio has arrived for half a second (a stopped server), the
+levels are not repeated:
+  time=5.000 rms=-,- peak=-,- hold=-9.12,-9.12 clip=0,0 overflows=0 dropped=0 (no audio is arriving)
+The meter stops quietly when nothing reads its output any more (`| head`).
 )";
-
-bool parse_double(const std::string& s, double& out)
-{
-    char* end = nullptr;
-    out = std::strtod(s.c_str(), &end);
-    return !s.empty() && end == s.c_str() + s.size() && std::isfinite(out);
-}
-
-bool parse_count(const std::string& s, long long lo, long long hi, long long& out)
-{
-    char* end = nullptr;
-    out = std::strtoll(s.c_str(), &end, 10);
-    return !s.empty() && end == s.c_str() + s.size() && out >= lo && out <= hi;
-}
-
-// Fills `opt` from argv; returns an error message, empty on success.
-std::string parse(int argc, char** argv, options& opt)
-{
-    for (int i = 1; i < argc; ++i) {
-        std::string arg = argv[i], value;
-        bool has_value = false;
-        if (auto eq = arg.find('='); arg.starts_with("--") && eq != std::string::npos) {
-            value = arg.substr(eq + 1);
-            arg.resize(eq);
-            has_value = true;
-        }
-        auto need = [&](std::string& v) {
-            if (has_value) return v = value, true;
-            if (i + 1 >= argc) return false;
-            v = argv[++i];
-            return true;
-        };
-        std::string v;
-        long long n = 0;
-        double d = 0;
-        if (arg == "--help" || arg == "-h")
-            opt.help = true;
-        else if (arg == "--list")
-            opt.list = true;
-        else if (arg == "--verbose")
-            opt.verbose = true;
-        else if (arg == "--device") {
-            if (!need(v) || v.empty()) return "--device needs a name or an index";
-            opt.device = v;
-        } else if (arg == "--channels") {
-            if (!need(v) || !parse_count(v, 1, 256, n))
-                return "--channels needs a number from 1 to 256";
-            opt.channels = static_cast<int>(n);
-        } else if (arg == "--rate") {
-            if (!need(v) || !parse_double(v, d) || d < 1000 || d > 1e6)
-                return "--rate needs a rate in Hz";
-            opt.rate = d;
-        } else if (arg == "--block") {
-            if (!need(v) || !parse_count(v, 1, 1 << 20, n))
-                return "--block needs a number of frames";
-            opt.block = static_cast<unsigned long>(n);
-        } else if (arg == "--interval") {
-            if (!need(v) || !parse_double(v, d) || d < 5 || d > 60000)
-                return "--interval needs milliseconds, from 5 to 60000";
-            opt.interval_ms = d;
-        } else if (arg == "--seconds") {
-            if (!need(v) || !parse_double(v, d) || d < 0)
-                return "--seconds needs a duration in seconds";
-            opt.seconds = d;
-        } else
-            return "unknown argument '" + std::string(argv[i]) + "'";
-    }
-    return {};
-}
 
 // ---- Devices -------------------------------------------------------------------
 
@@ -404,15 +331,32 @@ public:
         color_ = terminal_ && std::getenv("NO_COLOR") == nullptr &&
                  std::string_view(std::getenv("TERM") ? std::getenv("TERM") : "dumb") != "dumb";
         if (keys) keys_.emplace(io, ::dup(STDIN_FILENO));
+        // A pipe or socket on standard output: watch it, so that a reader
+        // that goes (`meter | head -1`) ends the meter at once, not at the
+        // next write. Only waited on, never written through.
+        struct stat st {};
+        if (!terminal_ && ::fstat(STDOUT_FILENO, &st) == 0 &&
+            (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+            std::error_code ec;
+            output_.emplace(io);
+            output_->assign(::dup(STDOUT_FILENO), ec);
+            if (ec) output_.reset();
+        }
     }
 
     /// Runs until asked to quit; returns the exit status.
     int run()
     {
         start_ = last_tick_ = last_arrival_ = clock_type::now();
+        if (const auto& p = mic_.params(); p.frames_per_block > 0 && p.sample_rate > 0)
+            stale_after_ = std::max(
+                stale_after_,
+                std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(
+                    2.0 * double(p.frames_per_block) / p.sample_rate)));
         spawn(capture());
         spawn(redraw());
         spawn(watch_signals());
+        if (output_) watch_output();
         if (keys_) spawn(read_keys());
         if (!terminal_) print_plain_header();
         io_.run();
@@ -460,6 +404,7 @@ private:
         timer_.cancel();
         signals_.cancel();
         if (keys_) keys_->cancel();
+        if (output_) output_->cancel();
         // The pending read completes with operation_aborted. The stream is
         // closed later, by its owner, once the terminal has been restored:
         // closing a stream whose server has gone can block for a long time.
@@ -498,11 +443,25 @@ private:
             const auto now = clock_type::now();
             if (now - next > interval_) next = now;
             tick(now);
+            if (quitting_) co_return; // the output has gone
             if (seconds_ > 0 && std::chrono::duration<double>(now - start_).count() >= seconds_) {
                 quit(exit_ok);
                 co_return;
             }
         }
+    }
+
+    // The far end of a pipe closed: nobody to meter for, so quit quietly.
+    void watch_output()
+    {
+        const int flags = ::fcntl(STDOUT_FILENO, F_GETFL);
+        output_->async_wait(asio::posix::descriptor_base::wait_error, [this](std::error_code ec) {
+            if (!ec) quit(exit_ok);
+        });
+        // Starting the wait made the descriptor non-blocking, and with it
+        // standard output, which it shares: a slow reader would then fail
+        // our writes with EAGAIN. Back to blocking; the wait is registered.
+        if (flags != -1) ::fcntl(STDOUT_FILENO, F_SETFL, flags);
     }
 
     asio::awaitable<void> watch_signals()
@@ -545,10 +504,17 @@ private:
             holds_[i].update(fresh ? peak_[i] : minus_inf, elapsed);
         }
         acc_.reset();
-        if (terminal_)
-            draw_terminal();
-        else
-            print_plain_line(now);
+        // No frame counted for longer than two blocks take, and at least half
+        // a second (a stopped server): the figures are stale, and both views
+        // say so.
+        if (const auto frames = mic_.counters().frames; frames != last_frames_) {
+            last_frames_ = frames;
+            last_arrival_ = now;
+        }
+        arriving_ = now - last_arrival_ <= stale_after_;
+        // Once nobody reads the output (`meter | head -1`, a closed
+        // terminal), there is nobody to meter for: quit quietly.
+        if (!(terminal_ ? draw_terminal() : print_plain_line(now))) quit(exit_ok);
     }
 
     // ---- plain lines --------------------------------------------------------
@@ -563,7 +529,7 @@ private:
         std::fflush(stdout);
     }
 
-    void print_plain_line(clock_type::time_point now)
+    bool print_plain_line(clock_type::time_point now)
     {
         auto list = [&](auto&& item) {
             std::string s;
@@ -572,17 +538,19 @@ private:
             return s;
         };
         const auto c = mic_.counters();
-        std::printf("time=%.3f rms=%s peak=%s hold=%s clip=%s overflows=%llu dropped=%llu\n",
-                    std::chrono::duration<double>(now - start_).count(),
-                    list([&](std::size_t i) { return db_text(rms_[i], 2); }).c_str(),
-                    list([&](std::size_t i) { return db_text(peak_[i], 2); }).c_str(),
-                    list([&](std::size_t i) { return db_text(holds_[i].value(), 2); }).c_str(),
-                    list([&](std::size_t i) {
-                        return std::string(coaudio::is_clipping(holds_[i].value()) ? "1" : "0");
-                    }).c_str(),
-                    static_cast<unsigned long long>(c.overflows),
-                    static_cast<unsigned long long>(c.frames_dropped));
-        std::fflush(stdout);
+        std::printf(
+            "time=%.3f rms=%s peak=%s hold=%s clip=%s overflows=%llu dropped=%llu%s\n",
+            std::chrono::duration<double>(now - start_).count(),
+            list([&](std::size_t i) { return arriving_ ? db_text(rms_[i], 2) : "-"; }).c_str(),
+            list([&](std::size_t i) { return arriving_ ? db_text(peak_[i], 2) : "-"; }).c_str(),
+            list([&](std::size_t i) { return db_text(holds_[i].value(), 2); }).c_str(),
+            list([&](std::size_t i) {
+                return std::string(coaudio::is_clipping(holds_[i].value()) ? "1" : "0");
+            }).c_str(),
+            static_cast<unsigned long long>(c.overflows),
+            static_cast<unsigned long long>(c.frames_dropped),
+            arriving_ ? "" : " (no audio is arriving)");
+        return examples::stdout_open();
     }
 
     // ---- the screen ----------------------------------------------------------
@@ -642,7 +610,7 @@ private:
         return s + "dBFS";
     }
 
-    void draw_terminal()
+    bool draw_terminal()
     {
         const auto size = query_size();
         // "  1 [" bar "] rms -99.9  peak -99.9  hold -99.9  CLIP", with room
@@ -651,10 +619,6 @@ private:
         const auto& p = mic_.params();
         const auto c = mic_.counters();
         const double seconds = std::chrono::duration<double>(last_tick_ - start_).count();
-        if (c.frames != last_frames_) {
-            last_frames_ = c.frames;
-            last_arrival_ = last_tick_;
-        }
         std::vector<std::string> lines;
         lines.push_back(paint("coaudio meter", "1") +
                         (keys_ ? "   q quits, r resets the peak holds" : "   Ctrl-C quits"));
@@ -677,9 +641,23 @@ private:
         std::string status = format("overflows %llu   dropped frames %llu   running %.0f s",
                                     static_cast<unsigned long long>(c.overflows),
                                     static_cast<unsigned long long>(c.frames_dropped), seconds);
-        if (std::chrono::duration<double>(last_tick_ - last_arrival_).count() > 1.0)
-            status += "   (no audio is arriving)";
+        if (!arriving_) status += "   (no audio is arriving)";
         lines.push_back(status);
+
+        // A window too small for all that (20x5): one compact line a
+        // channel, under a title when there is room for one.
+        if (static_cast<int>(lines.size()) > size.rows - 1 || size.columns < 40) {
+            lines.clear();
+            if (size.rows - 1 > static_cast<int>(rms_.size()))
+                lines.push_back(paint("rms/peak dBFS", "1"));
+            for (std::size_t i = 0; i < rms_.size(); ++i) {
+                const bool clip = coaudio::is_clipping(holds_[i].value());
+                lines.push_back(arriving_ ? format("%zu %s/%s", i + 1, db_text(rms_[i], 1).c_str(),
+                                                   db_text(peak_[i], 1).c_str()) +
+                                                (clip ? " " + paint("CLIP", "1;41;97") : "")
+                                          : format("%zu no audio", i + 1));
+            }
+        }
 
         // Never more rows than the window has: moving up past its top would
         // leave stale copies behind.
@@ -703,7 +681,7 @@ private:
         frame += "\x1b[J";
         drawn_lines_ = static_cast<int>(lines.size());
         std::fwrite(frame.data(), 1, frame.size(), stdout);
-        std::fflush(stdout);
+        return examples::stdout_open();
     }
 
     asio::io_context& io_;
@@ -717,10 +695,14 @@ private:
     asio::steady_timer timer_;
     asio::signal_set signals_;
     std::optional<asio::posix::stream_descriptor> keys_;
+    std::optional<asio::posix::stream_descriptor> output_; // a pipe on standard output
     std::vector<double> rms_, peak_;
     std::vector<coaudio::peak_hold> holds_;
     clock_type::time_point start_, last_tick_, last_arrival_;
     std::uint64_t last_frames_ = 0;
+    bool arriving_ = true; // audio arrived within stale_after_
+    // Longer than any two blocks take to arrive, so a long block is not taken for a stall.
+    clock_type::duration stale_after_ = std::chrono::milliseconds(500);
     int drawn_lines_ = 0;
     terminal_size drawn_size_;
     bool quitting_ = false;
@@ -744,19 +726,20 @@ int no_device(const std::string& problem)
 int run(int argc, char** argv)
 {
     options opt;
-    if (std::string error = parse(argc, argv, opt); !error.empty()) {
-        std::fprintf(stderr, "meter: %s\nTry 'meter --help'.\n", error.c_str());
-        return exit_usage;
-    }
-    if (opt.help) {
-        std::fputs(usage_text, stdout);
-        return exit_ok;
-    }
+    examples::command_line cli("meter", usage_text);
+    cli.flag("--list", opt.list);
+    cli.text("--device", opt.device);
+    cli.whole("--channels", opt.channels, 1, 256);
+    cli.number("--rate", opt.rate, {.min = 1000, .max = 1e6});
+    cli.whole("--block", opt.block, 1, 8192);
+    cli.number("--interval", opt.interval_ms, {.min = 5, .max = 60000});
+    cli.number("--seconds", opt.seconds, {.min = 0, .max = 1e9});
+    cli.parse(argc, argv);
 
-    std::optional<quiet_stderr> quiet;
-    if (!opt.verbose) quiet.emplace();
+    examples::require_descriptors(cli);
+    examples::quiet_stderr quiet(!cli.verbose());
     auto fail = [&](const std::string& problem) {
-        quiet.reset();
+        quiet.release();
         return no_device(problem);
     };
 
@@ -768,7 +751,7 @@ int run(int argc, char** argv)
     if (opt.list) {
         std::printf("Audio devices (%s):\n", coaudio::library::portaudio_version());
         print_devices(stdout);
-        return exit_ok;
+        return examples::finish("meter", exit_ok);
     }
 
     std::string problem;
@@ -797,7 +780,7 @@ int run(int argc, char** argv)
                            dev->max_input_channels == 1 ? "" : "s"));
     }
 
-    quiet.reset();
+    quiet.release();
 
     const bool terminal = ::isatty(STDOUT_FILENO) != 0;
     const bool keys = owns_terminal(STDIN_FILENO);
@@ -817,7 +800,7 @@ int run(int argc, char** argv)
         failure = m.failure();
     }
     if (!failure.empty()) std::fprintf(stderr, "meter: %s\n", failure.c_str());
-    return status;
+    return examples::finish("meter", status);
 }
 
 } // namespace

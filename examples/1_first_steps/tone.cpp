@@ -3,7 +3,7 @@
 // the program ends once the last frame has been played, not merely queued.
 //
 //   tone [--freq HZ] [--amplitude A] [--seconds S] [--device NAME|INDEX]
-//        [--channels N] [--rate HZ]
+//        [--channels N] [--rate HZ] [--verbose]
 //
 // Ctrl-C or SIGTERM stops it early (exit status 0). --seconds 0 plays until then.
 #include <coaudio/coaudio.hpp>
@@ -25,32 +25,23 @@
 #include <string>
 #include <vector>
 
-#include "device_arg.hpp"
-#include "quiet_stderr.hpp"
+#include "common/command_line.hpp"
+#include "common/devices.hpp"
 
 namespace {
-
-constexpr int exit_ok = 0;
-constexpr int exit_failed = 1;
-constexpr int exit_no_device = 2;
-constexpr int exit_usage = 64;
 
 constexpr const char* usage_text = R"(usage: tone [options]
 
 Plays a sine wave and exits once its last frame has been played.
 
-  --freq HZ           frequency (default 440)
+  --freq HZ           frequency, below half the sample rate (default 440)
   --amplitude A       peak amplitude, 0 to 1 of full scale (default 0.2;
                       0.5 reads -6.0 dBFS peak and -9.0 dBFS RMS on a meter)
   --seconds S         duration (default 2; 0 plays until Ctrl-C or SIGTERM)
-  --device NAME|INDEX playback device: an index from `meter --list`, or part
-                      of a name (case-insensitive); default: the host's default
+  --device NAME|INDEX playback device: an index from `devices`, or part of a
+                      name (case-insensitive); default: the host's default
   --channels N        channels, each playing the same sine (default 1)
   --rate HZ           sample rate (default: the device's default rate)
-  --help              show this text
-
-Exit status: 0 when played (or stopped by a signal), 1 when playback fails,
-2 when no playback device can be opened, 64 on a bad command line.
 )";
 
 struct options {
@@ -60,55 +51,7 @@ struct options {
     std::optional<std::string> device;
     int channels = 1;
     double rate = 0;
-    bool help = false;
 };
-
-bool parse_double(const std::string& s, double& out)
-{
-    char* end = nullptr;
-    out = std::strtod(s.c_str(), &end);
-    return !s.empty() && end == s.c_str() + s.size() && std::isfinite(out);
-}
-
-std::string parse(int argc, char** argv, options& opt)
-{
-    for (int i = 1; i < argc; ++i) {
-        std::string arg = argv[i], v;
-        if (auto eq = arg.find('='); arg.starts_with("--") && eq != std::string::npos) {
-            v = arg.substr(eq + 1);
-            arg.resize(eq);
-        } else if (arg != "--help" && arg != "-h") {
-            if (i + 1 >= argc) return arg + " needs a value";
-            v = argv[++i];
-        }
-        double d = 0;
-        if (arg == "--help" || arg == "-h")
-            opt.help = true;
-        else if (arg == "--freq") {
-            if (!parse_double(v, d) || d <= 0) return "--freq needs a frequency in Hz";
-            opt.freq = d;
-        } else if (arg == "--amplitude") {
-            if (!parse_double(v, d) || d < 0 || d > 1)
-                return "--amplitude needs a level from 0 to 1";
-            opt.amplitude = d;
-        } else if (arg == "--seconds") {
-            if (!parse_double(v, d) || d < 0) return "--seconds needs a duration";
-            opt.seconds = d;
-        } else if (arg == "--device") {
-            if (v.empty()) return "--device needs a name or an index";
-            opt.device = v;
-        } else if (arg == "--channels") {
-            if (!parse_double(v, d) || d < 1 || d > 256 || d != std::floor(d))
-                return "--channels needs 1 to 256";
-            opt.channels = static_cast<int>(d);
-        } else if (arg == "--rate") {
-            if (!parse_double(v, d) || d < 1000 || d > 1e6) return "--rate needs a rate in Hz";
-            opt.rate = d;
-        } else
-            return "unknown argument '" + std::string(argv[i]) + "'";
-    }
-    return {};
-}
 
 // Writes the sine block by block until `frames_total` frames (0: forever),
 // then waits until the last of them has been played.
@@ -155,45 +98,47 @@ asio::awaitable<void> play(coaudio::output_stream& out, const options& opt, bool
 
 int main(int argc, char** argv)
 try {
+    using namespace examples;
     options opt;
-    if (std::string error = parse(argc, argv, opt); !error.empty()) {
-        std::fprintf(stderr, "tone: %s\nTry 'tone --help'.\n", error.c_str());
-        return exit_usage;
-    }
-    if (opt.help) {
-        std::fputs(usage_text, stdout);
-        return exit_ok;
-    }
+    command_line cli("tone", usage_text);
+    cli.number("--freq", opt.freq, {.min = 0, .exclusive_min = true});
+    cli.number("--amplitude", opt.amplitude, {.min = 0, .max = 1});
+    cli.number("--seconds", opt.seconds, {.min = 0, .max = 24 * 3600});
+    cli.text("--device", opt.device);
+    cli.whole("--channels", opt.channels, 1, 256);
+    cli.number("--rate", opt.rate, {.min = 1000, .max = 1e6});
+    cli.parse(argc, argv);
+    if (opt.rate > 0) cli.check_below_nyquist("--freq", opt.freq, opt.rate);
 
     // One PortAudio initialisation for the whole run, out of sight.
-    std::error_code ec;
-    auto library = quiet_library(ec);
-    if (ec) {
-        std::fprintf(stderr, "tone: cannot initialise PortAudio: %s\n", ec.message().c_str());
-        return exit_no_device;
-    }
-    std::string problem;
-    const auto dev = device_from_arg(opt.device, coaudio::device_kind::output, problem);
-    if (!dev) {
-        std::fprintf(stderr, "tone: %s (see `meter --list`)\n", problem.c_str());
-        return exit_no_device;
-    }
+    auto library = open_library(cli);
+    const auto dev = require_device(cli, opt.device, coaudio::device_kind::output);
 
     asio::io_context io(1);
     coaudio::output_stream out(io);
-    out.open({.device = dev->index, .channels = opt.channels, .sample_rate = opt.rate}, ec);
-    if (!ec) out.start(ec);
+    std::error_code ec;
+    {
+        quiet_stderr quiet(!cli.verbose());
+        out.open({.device = dev.index, .channels = opt.channels, .sample_rate = opt.rate}, ec);
+    }
     if (ec) {
-        std::fprintf(stderr, "tone: cannot open device %d (%s, %s): %s\n", dev->index,
-                     dev->name.c_str(), dev->host_api_name.c_str(), ec.message().c_str());
+        std::fprintf(stderr, "tone: cannot open device %d (%s, %s): %s\n", dev.index,
+                     dev.name.c_str(), dev.host_api_name.c_str(), ec.message().c_str());
+        return exit_no_device;
+    }
+    cli.check_below_nyquist("--freq", opt.freq, out.sample_rate());
+    out.start(ec);
+    if (ec) {
+        std::fprintf(stderr, "tone: cannot start device %d (%s, %s): %s\n", dev.index,
+                     dev.name.c_str(), dev.host_api_name.c_str(), ec.message().c_str());
         return exit_no_device;
     }
     char duration[32] = "until stopped";
     if (opt.seconds > 0) std::snprintf(duration, sizeof duration, "for %g s", opt.seconds);
     std::printf("tone: %g Hz at amplitude %g (%.1f dBFS peak) on device %d (%s, %s), %.0f Hz, %d "
                 "channel%s, %s\n",
-                opt.freq, opt.amplitude, coaudio::to_dbfs(opt.amplitude), dev->index,
-                dev->name.c_str(), dev->host_api_name.c_str(), out.sample_rate(), out.channels(),
+                opt.freq, opt.amplitude, coaudio::to_dbfs(opt.amplitude), dev.index,
+                dev.name.c_str(), dev.host_api_name.c_str(), out.sample_rate(), out.channels(),
                 out.channels() == 1 ? "" : "s", duration);
     std::fflush(stdout);
 
@@ -221,15 +166,18 @@ try {
     });
     io.run();
 
+    // "done" only when the whole tone was played.
     const auto c = out.counters();
     std::printf(
         "tone: %s after %.3f s: %llu frames played, %llu underflows (%llu frames of silence)\n",
-        stopping ? "stopped" : "done",
+        stopping            ? "stopped"
+        : status == exit_ok ? "done"
+                            : "failed",
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
         static_cast<unsigned long long>(c.frames), static_cast<unsigned long long>(c.underflows),
         static_cast<unsigned long long>(c.silence_frames));
-    return status;
+    return finish("tone", status);
 } catch (const std::exception& e) {
     std::fprintf(stderr, "tone: %s\n", e.what());
-    return exit_failed;
+    return examples::exit_failed;
 }
