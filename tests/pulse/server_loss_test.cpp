@@ -250,30 +250,32 @@ private:
 struct pending_pair {
     std::unique_ptr<coaudio::input_stream> in;
     std::unique_ptr<coaudio::output_stream> out;
-    std::vector<float> second, big;
+    std::vector<float> second = std::vector<float>(48000);
     std::optional<std::error_code> read_ec, write_ec;
     clock_type::time_point read_done, write_done;
-    std::function<void(std::error_code, std::size_t)> on_read;
+    std::function<void(std::error_code, std::size_t)> on_read, on_write;
 
     pending_pair(asio::io_context& io, const coaudio::stream_config& cfg)
         : in(std::make_unique<coaudio::input_stream>(io, cfg)),
           out(std::make_unique<coaudio::output_stream>(io, cfg))
     {
-        second.resize(48000);
-        big.resize(out->ring_capacity() * 4);
         in->start();
         out->start();
-        // A read may end early, successfully, at an xrun: it is simply issued again.
+        // Each is issued again when it succeeds (a read may end early at an
+        // xrun; a write of a second ends within a second), so that one of
+        // each is always pending.
         on_read = [this](std::error_code ec, std::size_t) {
             if (!ec) return in->async_read_frames(std::span(second), on_read);
             read_ec = ec;
             read_done = clock_type::now();
         };
-        in->async_read_frames(std::span(second), on_read);
-        out->async_write_frames(std::span(big), [this](std::error_code ec, std::size_t) {
+        on_write = [this](std::error_code ec, std::size_t) {
+            if (!ec) return out->async_write_frames(std::span<const float>(second), on_write);
             write_ec = ec;
             write_done = clock_type::now();
-        });
+        };
+        on_read({}, 0);
+        on_write({}, 0);
     }
 
     bool done() const { return read_ec && write_ec; }
