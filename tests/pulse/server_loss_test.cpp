@@ -407,7 +407,14 @@ TEST_CASE("a killed desktop server fails pending operations with device_lost and
         if (t->joinable()) t->join();
     });
 
-    io_a.run_for(500ms); // streaming
+    // Streaming: both inputs have delivered frames (PulseAudio's first
+    // capture can take over half a second to arrive) before the kill.
+    const auto flowing = [&] { return a.in->counters().frames > 0 && b->in->counters().frames > 0; };
+    for (const auto until = clock_type::now() + 5s; !flowing() && clock_type::now() < until;) io_a.run_for(50ms);
+    io_a.run_for(200ms);
+    std::printf("captured before the kill: %llu and %llu frames\n",
+                static_cast<unsigned long long>(a.in->counters().frames),
+                static_cast<unsigned long long>(b->in->counters().frames));
     pa_timing::after_kill = true;
     const auto killed = clock_type::now();
     server.kill();
