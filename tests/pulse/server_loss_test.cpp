@@ -147,7 +147,9 @@ public:
     }
     private_server(const private_server&) = delete;
     private_server& operator=(const private_server&) = delete;
-    ~private_server() { script("stop"); }
+    ~private_server() { stop(); }
+
+    void stop() { script("stop"); }
 
     void start()
     {
@@ -431,6 +433,7 @@ TEST_CASE("a killed desktop server fails pending operations with device_lost and
         errors.summarise();
         std::printf("FAILED: no device_lost 3 s after the kill\n");
         std::fflush(stdout);
+        server.stop();
         std::_Exit(1);
     }
     a.check(killed, "io thread A");
