@@ -34,6 +34,11 @@ say() { printf '\n=== %s\n' "$*"; }
 
 required_packages=(cmake make g++ clang pkg-config portaudio19-dev libasio-dev catch2 jackd2 tmux
     libjack-jackd2-dev libsndfile1-dev valgrind sox)
+# The desktop servers' tiers (labels pulse, pipewire; tests/pulse/). Not
+# pipewire-alsa: Debian makes it conflict with pulseaudio, and both tiers reach
+# their server through ALSA's pulse plugin (libasound2-plugins).
+required_packages+=(pulseaudio pulseaudio-utils libasound2-plugins pipewire pipewire-pulse pipewire-jack
+    wireplumber dbus-daemon)
 
 is_installed() {
     # pkg-config may come as pkgconf or as the transitional pkg-config package.
@@ -108,7 +113,7 @@ if [[ -n $rt ]] && ! is_installed "$rt"; then
     install_packages "$rt"
 fi
 
-for tool in cmake ctest g++ clang++ pkg-config jackd jack_lsp valgrind; do
+for tool in cmake ctest g++ clang++ pkg-config jackd jack_lsp valgrind pulseaudio pactl pipewire pw-jack; do
     command -v "$tool" >/dev/null || { echo "check.sh: $tool is still not on PATH" >&2; exit 1; }
 done
 echo "check.sh: $(cmake --version | head -n 1), $(g++ --version | head -n 1), $(clang++ --version | head -n 1)"
