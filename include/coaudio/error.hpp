@@ -3,12 +3,14 @@
 #ifndef COAUDIO_ERROR_HPP
 #define COAUDIO_ERROR_HPP
 
+#include <coaudio/detail/namespace.hpp>
+
 #include <portaudio.h>
 
 #include <string>
 #include <system_error>
 
-namespace coaudio {
+namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE {
 
 /// Errors raised by coaudio itself. PortAudio's own errors travel in
 /// `portaudio_category()` with PortAudio's numeric codes.

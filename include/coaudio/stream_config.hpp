@@ -3,12 +3,13 @@
 #ifndef COAUDIO_STREAM_CONFIG_HPP
 #define COAUDIO_STREAM_CONFIG_HPP
 
+#include <coaudio/detail/namespace.hpp>
 #include <coaudio/sample_format.hpp>
 
 #include <cstddef>
 #include <optional>
 
-namespace coaudio {
+namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE {
 
 /// The latency asked of the host: its low or high default for the device, or
 /// a number of seconds. The host may grant something else.

@@ -3,6 +3,8 @@
 #ifndef COAUDIO_DETAIL_STREAM_CORE_HPP
 #define COAUDIO_DETAIL_STREAM_CORE_HPP
 
+#include <coaudio/detail/namespace.hpp>
+
 #include <coaudio/detail/doorbell.hpp>
 #include <coaudio/error.hpp>
 #include <coaudio/library.hpp>
@@ -23,7 +25,7 @@
 #include <optional>
 #include <thread>
 
-namespace coaudio::detail {
+namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE::detail {
 
 enum class direction : unsigned char { input, output, duplex };
 
