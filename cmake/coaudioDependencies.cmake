@@ -126,6 +126,13 @@ function(coaudio_find_asio out_var)
         set(${out_var}_HOW "existing target asio::asio" PARENT_SCOPE)
         return()
     endif()
+    # Asio has no CMake package, but this search stands in for find_package(asio)
+    # and honours its switch, so a build can ignore an installed Asio.
+    if(CMAKE_DISABLE_FIND_PACKAGE_asio)
+        set(${out_var} FALSE PARENT_SCOPE)
+        set(${out_var}_REASON "the search for Asio is off (CMAKE_DISABLE_FIND_PACKAGE_asio)." PARENT_SCOPE)
+        return()
+    endif()
 
     find_path(COAUDIO_ASIO_INCLUDE_DIR
         NAMES asio.hpp
@@ -153,4 +160,26 @@ ${COAUDIO_ASIO_MIN_VERSION} coaudio needs (set COAUDIO_ASIO_INCLUDE_DIR to a new
 
     coaudio_make_asio_target("${COAUDIO_ASIO_INCLUDE_DIR}" "${arg_GLOBAL}")
     set(${out_var}_HOW "${COAUDIO_ASIO_INCLUDE_DIR} (Asio ${version})" PARENT_SCOPE)
+endfunction()
+
+# Boost.Asio for coaudio::coaudio-boost: Boost's headers (Asio and System are
+# header-only), 1.81 or newer. Leaves Boost::headers.
+set(COAUDIO_BOOST_MIN_VERSION 1.81)
+
+function(coaudio_find_boost out_var)
+    set(${out_var} TRUE PARENT_SCOPE)
+    if(TARGET Boost::headers)
+        set(${out_var}_HOW "existing target Boost::headers" PARENT_SCOPE)
+        return()
+    endif()
+    find_package(Boost ${COAUDIO_BOOST_MIN_VERSION} CONFIG QUIET)
+    if(TARGET Boost::headers)
+        set(${out_var}_HOW "Boost ${Boost_VERSION} (${Boost_DIR})" PARENT_SCOPE)
+        return()
+    endif()
+    set(${out_var} FALSE PARENT_SCOPE)
+    set(${out_var}_REASON
+        "Boost ${COAUDIO_BOOST_MIN_VERSION} or newer was not found (Debian: libboost1.81-dev; \
+or set Boost_DIR)."
+        PARENT_SCOPE)
 endfunction()

@@ -8,7 +8,9 @@
 include(FetchContent)
 
 set(COAUDIO_PORTAUDIO_GIT_TAG v19.7.0 CACHE STRING "PortAudio tag fetched when it is not installed")
-set(COAUDIO_ASIO_GIT_TAG asio-1-30-2 CACHE STRING "Asio tag fetched when it is not installed")
+# Asio 1.38.2 is the newest release, and every release from 1.22 builds coaudio
+# (CI builds 1.22, 1.28, 1.30 and 1.38).
+set(COAUDIO_ASIO_GIT_TAG asio-1-38-2 CACHE STRING "Asio tag fetched when it is not installed")
 set(COAUDIO_CATCH2_GIT_TAG v3.5.4 CACHE STRING "Catch2 tag fetched when it is not installed")
 mark_as_advanced(COAUDIO_PORTAUDIO_GIT_TAG COAUDIO_ASIO_GIT_TAG COAUDIO_CATCH2_GIT_TAG)
 
@@ -65,7 +67,15 @@ function(coaudio_fetch_asio)
         GIT_SHALLOW TRUE
         SOURCE_SUBDIR none)
     FetchContent_MakeAvailable(asio)
-    coaudio_make_asio_target("${asio_SOURCE_DIR}/asio/include" TRUE)
+    # The repository keeps the headers in asio/include; a release tarball given as
+    # FETCHCONTENT_SOURCE_DIR_ASIO may hold include/ at its top.
+    if(EXISTS "${asio_SOURCE_DIR}/asio/include/asio.hpp")
+        coaudio_make_asio_target("${asio_SOURCE_DIR}/asio/include" TRUE)
+    elseif(EXISTS "${asio_SOURCE_DIR}/include/asio.hpp")
+        coaudio_make_asio_target("${asio_SOURCE_DIR}/include" TRUE)
+    else()
+        message(FATAL_ERROR "coaudio: no asio.hpp in the fetched Asio at ${asio_SOURCE_DIR}")
+    endif()
 endfunction()
 
 function(coaudio_fetch_catch2)

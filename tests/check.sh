@@ -5,8 +5,13 @@
 #                                 integration tests again under valgrind), then
 #                                 asan (Clang, ASan+UBSan, every test but the
 #                                 consumer projects), then tsan (Clang, TSan,
-#                                 the concurrent tests)
+#                                 the concurrent tests), then the Asio matrix:
+#                                 asio-1.22 (the system's), asio-1.28, asio-1.30,
+#                                 asio-1.38 (from ../shared/deps) and boost, each
+#                                 a lean -Werror build of the library, examples
+#                                 and tests that runs the unit and integration tiers
 #   bash tests/check.sh --quick   dev only
+#   bash tests/check.sh PRESET... just those presets
 #
 # On Debian or Ubuntu it installs missing packages when run as root, and prints
 # the apt-get line to run otherwise. Exits non-zero if anything fails; every
@@ -16,24 +21,32 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 
 usage() {
-    sed -n '2,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+    sed -n '2,18s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
-presets=(dev asan tsan)
+all_presets=(dev asan tsan asio-1.22 asio-1.28 asio-1.30 asio-1.38 boost)
+presets=("${all_presets[@]}")
+chosen=()
 for arg in "$@"; do
     case $arg in
     --quick) presets=(dev) ;;
     -h | --help) usage; exit 0 ;;
-    *) echo "check.sh: unknown argument '$arg'" >&2; usage >&2; exit 2 ;;
+    -*) echo "check.sh: unknown argument '$arg'" >&2; usage >&2; exit 2 ;;
+    *)
+        [[ " ${all_presets[*]} " == *" $arg "* ]] ||
+            { echo "check.sh: unknown preset '$arg'" >&2; usage >&2; exit 2; }
+        chosen+=("$arg")
+        ;;
     esac
 done
+((${#chosen[@]} > 0)) && presets=("${chosen[@]}")
 
 say() { printf '\n=== %s\n' "$*"; }
 
 # ---- Packages -------------------------------------------------------------------
 
 required_packages=(cmake make g++ clang pkg-config portaudio19-dev libasio-dev catch2 jackd2 tmux
-    libjack-jackd2-dev libsndfile1-dev valgrind sox)
+    libjack-jackd2-dev libsndfile1-dev valgrind sox libboost1.81-dev libasound2-dev git)
 # The desktop servers' tiers (labels pulse, pipewire; tests/pulse/). Not
 # pipewire-alsa: Debian makes it conflict with pulseaudio, and both tiers reach
 # their server through ALSA's pulse plugin (libasound2-plugins).
@@ -118,6 +131,29 @@ for tool in cmake ctest g++ clang++ pkg-config jackd jack_lsp valgrind pulseaudi
 done
 echo "check.sh: $(cmake --version | head -n 1), $(g++ --version | head -n 1), $(clang++ --version | head -n 1)"
 
+# ---- Dependency sources ---------------------------------------------------------
+#
+# The Asio releases of the matrix come as tarballs in shared/deps/, beside the
+# checkout (never inside it). The asio-1.x presets read them unpacked in
+# build/deps/; a preset whose tarball is missing is skipped, and says so.
+deps_dir=$(cd .. && pwd)/shared/deps
+declare -A skipped=()
+unpack_asio() {
+    local preset=$1 version
+    case $preset in
+    asio-1.28) version=1.28.0 ;;
+    asio-1.30) version=1.30.2 ;;
+    asio-1.38) version=1.38.2 ;;
+    *) return 0 ;;
+    esac
+    [[ -f build/deps/asio-$version/include/asio.hpp ]] && return 0
+    if [[ ! -f $deps_dir/asio-$version.tar.gz ]]; then
+        skipped[$preset]="skipped: $deps_dir/asio-$version.tar.gz is not there"
+        return 1
+    fi
+    mkdir -p build/deps && tar -xzf "$deps_dir/asio-$version.tar.gz" -C build/deps
+}
+
 # ---- Build and test -------------------------------------------------------------
 
 declare -A outcome=() seconds=()
@@ -173,6 +209,11 @@ run_preset() {
 }
 
 for preset in "${presets[@]}"; do
+    if ! unpack_asio "$preset"; then
+        say "$preset: ${skipped[$preset]}"
+        outcome[$preset]=${skipped[$preset]}
+        continue
+    fi
     run_preset "$preset" || failed=yes
 done
 
@@ -192,9 +233,9 @@ fi
 
 say "summary"
 for preset in "${presets[@]}"; do
-    printf '  %-5s %-50s %4ss\n' "$preset" "${outcome[$preset]:-not run}" "${seconds[$preset]:-0}"
+    printf '  %-9s %-50s %4ss\n' "$preset" "${outcome[$preset]:-not run}" "${seconds[$preset]:-0}"
 done
-echo "check: $total_passed passed, $total_failed failed"
+echo "check: $total_passed passed, $total_failed failed, in ${SECONDS}s"
 if [[ $failed == yes ]]; then
     exit 1
 fi

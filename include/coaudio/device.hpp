@@ -3,6 +3,8 @@
 #ifndef COAUDIO_DEVICE_HPP
 #define COAUDIO_DEVICE_HPP
 
+#include <coaudio/detail/namespace.hpp>
+
 #include <coaudio/error.hpp>
 #include <coaudio/library.hpp>
 
@@ -16,7 +18,7 @@
 #include <system_error>
 #include <vector>
 
-namespace coaudio {
+namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE {
 
 /// A PortAudio host API (ALSA, JACK, PulseAudio, CoreAudio, WASAPI, ...), as a value.
 struct host_api_info {

@@ -3,9 +3,11 @@
 #ifndef COAUDIO_DUPLEX_STREAM_HPP
 #define COAUDIO_DUPLEX_STREAM_HPP
 
+#include <coaudio/detail/namespace.hpp>
+
 #include <coaudio/detail/stream_base.hpp>
 
-namespace coaudio {
+namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE {
 
 /// A full-duplex stream: input and output on one PortAudio stream and one
 /// clock, with the read operations of `basic_input_stream` and the write

@@ -3,6 +3,8 @@
 #ifndef COAUDIO_ERROR_HPP
 #define COAUDIO_ERROR_HPP
 
+#include <coaudio/detail/namespace.hpp>
+
 #include <portaudio.h>
 
 #include <stdexcept>
@@ -10,7 +12,7 @@
 #include <system_error>
 #include <utility>
 
-namespace coaudio {
+namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE {
 
 /// Errors raised by coaudio itself. PortAudio's own errors travel in
 /// `portaudio_category()` with PortAudio's numeric codes.

@@ -3,9 +3,11 @@
 #ifndef COAUDIO_INPUT_STREAM_HPP
 #define COAUDIO_INPUT_STREAM_HPP
 
+#include <coaudio/detail/namespace.hpp>
+
 #include <coaudio/detail/stream_base.hpp>
 
-namespace coaudio {
+namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE {
 
 /// A capture stream: frames from a PortAudio input device, read as an Asio
 /// AsyncReadStream.

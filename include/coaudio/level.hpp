@@ -3,6 +3,8 @@
 #ifndef COAUDIO_LEVEL_HPP
 #define COAUDIO_LEVEL_HPP
 
+#include <coaudio/detail/namespace.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -12,7 +14,7 @@
 #include <stdexcept>
 #include <vector>
 
-namespace coaudio {
+namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE {
 
 /// Root mean square of a block of float samples (full scale = 1.0); 0 for an empty block.
 inline double rms(std::span<const float> samples) noexcept

@@ -3,6 +3,8 @@
 #ifndef COAUDIO_LIBRARY_HPP
 #define COAUDIO_LIBRARY_HPP
 
+#include <coaudio/detail/namespace.hpp>
+
 #include <coaudio/error.hpp>
 
 #include <portaudio.h>
@@ -10,7 +12,7 @@
 #include <cstddef>
 #include <mutex>
 
-namespace coaudio {
+namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE {
 namespace detail {
 
 // PortAudio's own initialisation counter is not thread-safe and its control

@@ -13,12 +13,6 @@
 #include <coaudio/sample_format.hpp>
 #include <coaudio/stream_config.hpp>
 
-#include <asio/any_io_executor.hpp>
-#include <asio/awaitable.hpp>
-#include <asio/execution/executor.hpp>
-#include <asio/execution_context.hpp>
-#include <asio/is_executor.hpp>
-#include <asio/this_coro.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -30,7 +24,7 @@
 #include <utility>
 #include <vector>
 
-namespace coaudio {
+namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE {
 
 /// How `async_play` opens its stream.
 struct play_options {
@@ -220,7 +214,7 @@ playrec_span(Stream& s, std::span<const TP> play, std::span<TR> recording)
 /// out the output latency, then closes it. `samples` must stay valid until
 /// the operation completes.
 ///
-/// Signature: `void(std::error_code)`.
+/// Signature: `void(coaudio::error_code)`.
 /// Errors: those of opening a stream (`errc::device_not_found`,
 /// `errc::no_default_device`, `errc::invalid_channels`,
 /// `errc::invalid_sample_rate`, ...), `errc::not_whole_frames`,
@@ -251,7 +245,7 @@ auto async_play(ExecutionContext& ctx, std::span<const float> samples, double ra
 /// Frames lost on the way (the io thread fell behind the device) are written
 /// as silence, so sample i is always i / rate seconds after the first.
 ///
-/// Signature: `void(std::error_code, std::vector<float> recording)`.
+/// Signature: `void(coaudio::error_code, std::vector<float> recording)`.
 /// Errors: those of opening a stream, `errc::device_lost`,
 /// `errc::input_overflow` (only with `options.overflow_is_error`; the
 /// recording is whole), `asio::error::operation_aborted`.
@@ -287,7 +281,7 @@ auto async_record(ExecutionContext& ctx, std::size_t frames, double rate, int ch
 /// number of periods), the same delay on every run; its last frames are not
 /// in the recording.
 ///
-/// Signature: `void(std::error_code, std::vector<float> recording)`.
+/// Signature: `void(coaudio::error_code, std::vector<float> recording)`.
 /// Errors: those of opening a stream, `errc::not_whole_frames`,
 /// `errc::device_lost`, `errc::output_underflow` (silence had to be played
 /// mid-way, so the alignment is lost; the recording is whole),
@@ -323,7 +317,7 @@ auto async_playrec(ExecutionContext& ctx, std::span<const float> play, double ra
 /// is pre-filled and started; at the end it has drained and is inactive until
 /// `start()`.
 ///
-/// Signature: `void(std::error_code, std::size_t frames_queued)`.
+/// Signature: `void(coaudio::error_code, std::size_t frames_queued)`.
 /// Errors: as the device form, plus `errc::not_open` and
 /// `errc::format_mismatch`.
 /// Cancellation: terminal and partial; the stream is aborted.
@@ -343,7 +337,7 @@ auto async_play(basic_output_stream<Executor>& stream, std::span<T, Extent> samp
 /// the end. Lost input is written as silence; with the stream's
 /// `overflow_is_error` any loss completes with `errc::input_overflow`.
 ///
-/// Signature: `void(std::error_code, std::size_t frames)`.
+/// Signature: `void(coaudio::error_code, std::size_t frames)`.
 /// Errors: as the device form, plus `errc::not_open` and
 /// `errc::format_mismatch`.
 /// Cancellation: terminal and partial; what was recorded is counted.
@@ -365,7 +359,7 @@ auto async_record(basic_input_stream<Executor>& stream, std::span<T, Extent> sam
 /// channel count (else `std::errc::invalid_argument`). At the end the stream
 /// has drained and is inactive.
 ///
-/// Signature: `void(std::error_code, std::size_t frames_recorded)`.
+/// Signature: `void(coaudio::error_code, std::size_t frames_recorded)`.
 /// Cancellation: terminal and partial; the stream is aborted.
 template <class Executor, class TP, std::size_t E1, sample_type TR, std::size_t E2,
           class Token = default_token_t<Executor>>

@@ -3,9 +3,11 @@
 #ifndef COAUDIO_OUTPUT_STREAM_HPP
 #define COAUDIO_OUTPUT_STREAM_HPP
 
+#include <coaudio/detail/namespace.hpp>
+
 #include <coaudio/detail/stream_base.hpp>
 
-namespace coaudio {
+namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE {
 
 /// A playback stream: frames written as an Asio AsyncWriteStream, played
 /// by a PortAudio output device.

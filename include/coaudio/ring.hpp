@@ -3,6 +3,8 @@
 #ifndef COAUDIO_RING_HPP
 #define COAUDIO_RING_HPP
 
+#include <coaudio/detail/namespace.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <bit>
@@ -15,7 +17,7 @@
 #include <span>
 #include <stdexcept>
 
-namespace coaudio {
+namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE {
 
 /// Two contiguous byte regions that together hold `frames` frames: the part
 /// up to the end of the storage and the part wrapped round to its start.

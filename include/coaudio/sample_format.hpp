@@ -3,6 +3,8 @@
 #ifndef COAUDIO_SAMPLE_FORMAT_HPP
 #define COAUDIO_SAMPLE_FORMAT_HPP
 
+#include <coaudio/detail/namespace.hpp>
+
 #include <portaudio.h>
 
 #include <array>
@@ -10,7 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace coaudio {
+namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE {
 
 /// How one sample is stored. Frames are interleaved: `channels` samples per frame.
 enum class sample_format { float32, int32, int24, int16, int8, uint8 };

@@ -3,13 +3,15 @@
 #ifndef COAUDIO_SETTINGS_HPP
 #define COAUDIO_SETTINGS_HPP
 
+#include <coaudio/detail/namespace.hpp>
+
 #include <coaudio/detail/stream_core.hpp>
 #include <coaudio/stream_config.hpp>
 
 #include <string>
 #include <utility>
 
-namespace coaudio {
+namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE {
 
 /// Checks that a capture stream could be opened with `cfg`, without opening
 /// it (`Pa_IsFormatSupported` after the same validation `open` does). The

@@ -24,9 +24,6 @@
 #include <coaudio/sample_format.hpp>
 #include <coaudio/stream_config.hpp>
 
-#include <asio/any_io_executor.hpp>
-#include <asio/awaitable.hpp>
-#include <asio/this_coro.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -44,7 +41,7 @@
 #include <utility>
 #include <vector>
 
-namespace coaudio {
+namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE {
 
 // ---- Errors -------------------------------------------------------------------------------
 
@@ -678,7 +675,7 @@ inline asio::awaitable<file_result> record_file_path(std::filesystem::path path,
 /// libsndfile converts the samples. Nothing is resampled: a device that
 /// refuses the rate or the channels fails the operation.
 ///
-/// Signature: `void(std::error_code)`.
+/// Signature: `void(coaudio::error_code)`.
 /// Errors: those of `sound_file::open` (`std::errc::no_such_file_or_directory`,
 /// `SF_ERR_UNRECOGNISED_FORMAT`, ...), those of opening a stream
 /// (`errc::invalid_sample_rate` and `errc::invalid_channels` for a file the
@@ -709,7 +706,7 @@ auto async_play_file(ExecutionContext& ctx, std::filesystem::path path,
 /// the file keeps time. The file is complete (header finished) when the
 /// operation completes, also after a cancellation or an error.
 ///
-/// Signature: `void(std::error_code, std::uint64_t frames_written)`.
+/// Signature: `void(coaudio::error_code, std::uint64_t frames_written)`.
 /// Errors: those of opening a stream, those of `sound_file::create`, write
 /// errors, `errc::device_lost`, `errc::input_overflow` (with
 /// `options.overflow_is_error`), `asio::error::operation_aborted`.
@@ -742,7 +739,7 @@ auto async_record_file(ExecutionContext& ctx, std::filesystem::path path, std::u
 /// not running is pre-filled and started; at the end it has drained. Both
 /// must outlive the operation.
 ///
-/// Signature: `void(std::error_code, std::uint64_t frames_played)`.
+/// Signature: `void(coaudio::error_code, std::uint64_t frames_played)`.
 /// Cancellation: terminal and partial; the stream is aborted.
 template <class Executor, class Token = default_token_t<Executor>>
 auto async_play_file(basic_output_stream<Executor>& stream, sound_file& file,
@@ -757,7 +754,7 @@ auto async_play_file(basic_output_stream<Executor>& stream, sound_file& file,
 /// must be the stream's. A stream that is not running is started here and
 /// stopped at the end. Lost input is written as silence. The file stays open.
 ///
-/// Signature: `void(std::error_code, std::uint64_t frames_written)`.
+/// Signature: `void(coaudio::error_code, std::uint64_t frames_written)`.
 /// Cancellation: terminal and partial; what was recorded is in the file.
 template <class Executor, class Token = default_token_t<Executor>>
 auto async_record_file(basic_input_stream<Executor>& stream, sound_file& file, std::uint64_t frames,

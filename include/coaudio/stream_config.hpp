@@ -3,6 +3,7 @@
 #ifndef COAUDIO_STREAM_CONFIG_HPP
 #define COAUDIO_STREAM_CONFIG_HPP
 
+#include <coaudio/detail/namespace.hpp>
 #include <coaudio/sample_format.hpp>
 
 #include <chrono>
@@ -13,7 +14,7 @@
 #include <utility>
 #include <variant>
 
-namespace coaudio {
+namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE {
 
 /// Which device a stream opens: the host's default for its direction (the
 /// empty selector), a PortAudio index, or a name. A name is resolved when the

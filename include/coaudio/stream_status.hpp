@@ -3,9 +3,11 @@
 #ifndef COAUDIO_STREAM_STATUS_HPP
 #define COAUDIO_STREAM_STATUS_HPP
 
+#include <coaudio/detail/namespace.hpp>
+
 #include <cstdint>
 
-namespace coaudio {
+namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE {
 
 /// Totals since the stream was opened, as counted on the audio thread.
 struct stream_counters {

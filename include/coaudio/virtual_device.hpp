@@ -3,6 +3,8 @@
 #ifndef COAUDIO_VIRTUAL_DEVICE_HPP
 #define COAUDIO_VIRTUAL_DEVICE_HPP
 
+#include <coaudio/detail/namespace.hpp>
+
 #include <coaudio/duplex_stream.hpp>
 #include <coaudio/input_stream.hpp>
 #include <coaudio/output_stream.hpp>
@@ -14,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-namespace coaudio {
+namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE {
 
 /// The clock and block size of a virtual device.
 struct virtual_device_options {

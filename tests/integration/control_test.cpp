@@ -255,7 +255,7 @@ TEST_CASE("every completion token kind works")
             std::size_t bytes = co_await awaitable_in.async_read_some(asio::buffer(buf));
             CHECK(bytes > 0);
             CHECK(bytes % sizeof(float) == 0);
-#if ASIO_VERSION >= 102800
+#ifdef COAUDIO_ASIO_CAN_AWAIT_DEFERRED
             // Where Asio can await deferred operations, the default token is awaitable as it is.
             bytes = co_await awaitable_in.async_read_some(asio::buffer(buf), coaudio::deferred);
             CHECK(bytes > 0);

@@ -3,6 +3,8 @@
 #ifndef COAUDIO_DETAIL_DOORBELL_HPP
 #define COAUDIO_DETAIL_DOORBELL_HPP
 
+#include <coaudio/detail/namespace.hpp>
+
 #include <cerrno>
 #include <cstdint>
 #include <system_error>
@@ -13,7 +15,7 @@
 #  include <sys/eventfd.h>
 #endif
 
-namespace coaudio::detail {
+namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE::detail {
 
 /// A descriptor that a foreign thread makes readable without blocking,
 /// allocating or locking, and that the io_context watches with

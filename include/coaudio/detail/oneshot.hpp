@@ -9,32 +9,6 @@
 #include <coaudio/error.hpp>
 #include <coaudio/sample_format.hpp>
 
-#include <asio/associated_cancellation_slot.hpp>
-#include <asio/associated_executor.hpp>
-#include <asio/async_result.hpp>
-#include <asio/awaitable.hpp>
-#include <asio/bind_cancellation_slot.hpp>
-#include <asio/bind_executor.hpp>
-#include <asio/cancellation_state.hpp>
-#include <asio/co_spawn.hpp>
-#include <asio/error.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/this_coro.hpp>
-#include <asio/use_awaitable.hpp>
-#include <asio/version.hpp>
-// Newer Asio may keep the awaitable operators outside experimental.
-#if __has_include(<asio/awaitable_operators.hpp>) && ASIO_VERSION >= 102800
-#  include <asio/awaitable_operators.hpp>
-namespace coaudio::detail {
-namespace awaitable_ops = ::asio::awaitable_operators;
-}
-#else
-#  include <asio/experimental/awaitable_operators.hpp>
-namespace coaudio::detail {
-namespace awaitable_ops = ::asio::experimental::awaitable_operators;
-}
-#endif
-
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -47,13 +21,13 @@ namespace awaitable_ops = ::asio::experimental::awaitable_operators;
 #include <utility>
 #include <vector>
 
-namespace coaudio::detail {
+namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE::detail {
 
 // ---- A coroutine as an asynchronous operation ---------------------------------------
 //
 // The one-shot operations are coroutines. `launch` runs one with `co_spawn` for
 // any completion token: the coroutine returns `std::tuple<std::error_code, Ts...>`
-// and the operation completes with `void(std::error_code, Ts...)`. The handler's
+// and the operation completes with `void(coaudio::error_code, Ts...)`. The handler's
 // cancellation slot reaches the coroutine (co_spawn connects it), and the handler
 // runs on its associated executor. co_spawn never completes inside the
 // initiating call.
@@ -62,7 +36,7 @@ template <class Tuple>
 struct tuple_completion;
 template <class... Ts>
 struct tuple_completion<std::tuple<std::error_code, Ts...>> {
-    using type = void(std::error_code, Ts...);
+    using type = void(error_code, Ts...);
 };
 
 /// The error an exception escaping a one-shot coroutine stands for. Anything
@@ -97,7 +71,9 @@ public:
         auto complete = [h = std::decay_t<Handler>(std::forward<Handler>(handler))](
                             std::exception_ptr e, result r) mutable {
             if (e) std::get<0>(r) = error_from(e);
-            std::apply(std::move(h), std::move(r));
+            std::apply([&h](std::error_code ec, auto&&... values) {
+                std::move(h)(error_code(ec), std::forward<decltype(values)>(values)...);
+            }, std::move(r));
         };
         asio::co_spawn(ex_, factory(),
                        asio::bind_cancellation_slot(
@@ -126,7 +102,7 @@ auto launch(const Executor& ex, Token&& token, Factory factory)
 inline asio::awaitable<asio::cancellation_state> accept_cancellation()
 {
     co_await asio::this_coro::reset_cancellation_state(asio::enable_partial_cancellation());
-#if ASIO_VERSION >= 102400
+#ifdef COAUDIO_ASIO_HAS_THROW_IF_CANCELLED
     co_await asio::this_coro::throw_if_cancelled(false);
 #endif
     co_return co_await asio::this_coro::cancellation_state;
@@ -135,11 +111,6 @@ inline asio::awaitable<asio::cancellation_state> accept_cancellation()
 inline bool is_cancelled(const asio::cancellation_state& cs) noexcept
 {
     return cs.cancelled() != asio::cancellation_type::none;
-}
-
-inline std::error_code aborted() noexcept
-{
-    return asio::error::operation_aborted;
 }
 
 /// The sample value that encodes silence (unsigned 8-bit is offset binary).
@@ -371,7 +342,7 @@ record_into(Stream& s, Sink& sink, std::uint64_t frames, bool overflow_is_error,
             break;
         }
         if (rec || is_cancelled(cs)) {
-            ec = is_cancelled(cs) ? aborted() : rec;
+            ec = is_cancelled(cs) ? aborted() : std::error_code(rec);
             break;
         }
     }

@@ -10,17 +10,13 @@
 #include <coaudio/stream_config.hpp>
 #include <coaudio/stream_status.hpp>
 
-#include <asio/any_io_executor.hpp>
-#include <asio/buffer.hpp>
-#include <asio/compose.hpp>
-#include <asio/execution_context.hpp>
 
 #include <memory>
 #include <span>
 #include <type_traits>
 #include <utility>
 
-namespace coaudio::detail {
+namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE::detail {
 
 /// The executor-templated I/O object behind `basic_input_stream`,
 /// `basic_output_stream` and `basic_duplex_stream`: construction,
@@ -259,7 +255,7 @@ public:
     /// smaller than one frame fails with `errc::not_whole_frames`. Like
     /// `async_read_frames`, it stops short of a gap in the data.
     ///
-    /// Signature: `void(std::error_code, std::size_t bytes)`.
+    /// Signature: `void(coaudio::error_code, std::size_t bytes)`.
     /// Errors: `operation_aborted` (cancelled or closed), `errc::not_running`
     /// (stopped, nothing buffered), `errc::device_lost`, `errc::not_open`,
     /// `errc::operation_in_progress`.
@@ -284,7 +280,7 @@ public:
     /// A read larger than the ring is copied in parts as the ring fills,
     /// and still completes once, so a reader that keeps up loses nothing.
     ///
-    /// Signature: `void(std::error_code, std::size_t frames)`.
+    /// Signature: `void(coaudio::error_code, std::size_t frames)`.
     /// Errors: as `async_read_some`, plus `errc::format_mismatch` (T is not
     /// the stream's format) and `errc::not_whole_frames` (size not a
     /// multiple of the channel count).
@@ -337,7 +333,7 @@ public:
     /// last whole frame are not taken; a non-empty buffer smaller than one
     /// frame fails with `errc::not_whole_frames`.
     ///
-    /// Signature: `void(std::error_code, std::size_t bytes)`.
+    /// Signature: `void(coaudio::error_code, std::size_t bytes)`.
     /// Errors: `operation_aborted` (cancelled or closed), `errc::not_running`
     /// (finished, or stopped with a full ring), `errc::device_lost`,
     /// `errc::not_open`, `errc::operation_in_progress`.
@@ -352,7 +348,7 @@ public:
     /// Queues all `samples.size() / channels` interleaved frames of
     /// `samples`, waiting for ring space as needed.
     ///
-    /// Signature: `void(std::error_code, std::size_t frames)`.
+    /// Signature: `void(coaudio::error_code, std::size_t frames)`.
     /// Errors: as `async_write_some`, plus `errc::format_mismatch` and
     /// `errc::not_whole_frames`.
     /// Cancellation: terminal and partial; frames already queued are counted
@@ -378,7 +374,7 @@ public:
     /// stream has finished; the stream is then inactive until `start()`.
     /// Completes at once if the stream is stopped with nothing queued.
     ///
-    /// Signature: `void(std::error_code)`.
+    /// Signature: `void(coaudio::error_code)`.
     /// Errors: `operation_aborted`, `errc::not_running` (stopped with frames
     /// still queued), `errc::device_lost`, `errc::not_open`,
     /// `errc::operation_in_progress` (a write is pending).
@@ -431,8 +427,8 @@ private:
     template <transfer_kind Kind, bool CountFrames, class Target, class Token>
     auto launch(Target target, bool all, std::error_code precheck, Token&& token)
     {
-        using signature = std::conditional_t<Kind == transfer_kind::drain, void(std::error_code),
-                                             void(std::error_code, std::size_t)>;
+        using signature = std::conditional_t<Kind == transfer_kind::drain, void(error_code),
+                                             void(error_code, std::size_t)>;
         return asio::async_compose<Token, signature>(
             transfer_op<executor_type, Target, Kind, CountFrames>(impl_, std::move(target), all, precheck),
             token, ex_);

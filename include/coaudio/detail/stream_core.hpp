@@ -3,6 +3,8 @@
 #ifndef COAUDIO_DETAIL_STREAM_CORE_HPP
 #define COAUDIO_DETAIL_STREAM_CORE_HPP
 
+#include <coaudio/detail/namespace.hpp>
+
 #include <coaudio/detail/doorbell.hpp>
 #include <coaudio/device.hpp>
 #include <coaudio/error.hpp>
@@ -27,7 +29,7 @@
 #include <thread>
 #include <vector>
 
-namespace coaudio::detail {
+namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE::detail {
 
 enum class direction : unsigned char { input, output, duplex };
 

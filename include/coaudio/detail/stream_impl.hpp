@@ -6,13 +6,6 @@
 #include <coaudio/config.hpp>
 #include <coaudio/detail/stream_core.hpp>
 
-#include <asio/basic_waitable_timer.hpp>
-#include <asio/buffer.hpp>
-#include <asio/compose.hpp>
-#include <asio/error.hpp>
-#include <asio/post.hpp>
-#include <asio/posix/basic_stream_descriptor.hpp>
-
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -20,7 +13,7 @@
 #include <optional>
 #include <span>
 
-namespace coaudio::detail {
+namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE::detail {
 
 /// What the io side owns: the core, and an Asio descriptor on each
 /// channel's doorbell. Shared with pending operations so that closing or
@@ -264,10 +257,10 @@ private:
     template <class Self>
     void resume(Self& self, std::error_code ec)
     {
-        if (!impl_->core->is_open() || ec == asio::error::operation_aborted) {
+        if (!impl_->core->is_open() || ec == aborted()) {
             // Closed, or cancelled: cancellation reaches a parked operation
             // through the descriptor wait, which Asio completes this way.
-            ec_ = asio::error::operation_aborted;
+            ec_ = aborted();
             return finish(self);
         }
         if (ec) {
@@ -398,9 +391,9 @@ private:
         }
         auto impl = std::move(impl_); // keep the core alive until the handler has run
         if constexpr (Kind == transfer_kind::drain)
-            self.complete(ec_);
+            self.complete(error_code(ec_));
         else
-            self.complete(ec_, count);
+            self.complete(error_code(ec_), count);
     }
 
     // No executor of its own: async_compose was given the stream's, and a
