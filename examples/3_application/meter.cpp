@@ -358,7 +358,6 @@ public:
         spawn(watch_signals());
         if (output_) watch_output();
         if (keys_) spawn(read_keys());
-        if (!terminal_) print_plain_header();
         io_.run();
         // From here on a signal takes its default action again: if closing
         // the stream hangs, Ctrl-C still ends the program.
@@ -523,14 +522,20 @@ private:
     {
         const auto& p = mic_.params();
         std::printf(
-            "# coaudio meter: device %d \"%s\" (%s), %.0f Hz, %d channel%s, %s, latency %.1f ms\n",
+            "# coaudio meter: device %d \"%s\" (%s), %.0f Hz, %d channel%s, %s, %s\n",
             dev_.index, dev_.name.c_str(), dev_.host_api_name.c_str(), p.sample_rate, p.channels,
-            p.channels == 1 ? "" : "s", block_text().c_str(), p.latency * 1000);
+            p.channels == 1 ? "" : "s", block_text().c_str(), latency_text().c_str());
         std::fflush(stdout);
     }
 
     bool print_plain_line(clock_type::time_point now)
     {
+        // The header comes with the first line, once callbacks have shown
+        // the block size and latency that the host really uses.
+        if (!header_printed_) {
+            print_plain_header();
+            header_printed_ = true;
+        }
         auto list = [&](auto&& item) {
             std::string s;
             for (std::size_t i = 0; i < rms_.size(); ++i)
@@ -559,7 +564,16 @@ private:
     {
         const auto block = mic_.params().frames_per_block;
         return block ? format("block %lu frames", block)
-                     : std::string("block size chosen by the host");
+                     : std::string("block size chosen by the host, not known yet");
+    }
+
+    // PortAudio's figure, or the one the host's timestamps show; some hosts
+    // report none, and a 0 printed as "0.0 ms" would look measured.
+    std::string latency_text() const
+    {
+        const double latency = mic_.params().latency;
+        return latency > 0 ? format("input latency %.1f ms", latency * 1000)
+                           : std::string("input latency not reported by the host");
     }
 
     std::string paint(std::string_view text, const char* sgr) const
@@ -624,9 +638,9 @@ private:
                         (keys_ ? "   q quits, r resets the peak holds" : "   Ctrl-C quits"));
         lines.push_back(format("device %d: %s  (%s)", dev_.index, dev_.name.c_str(),
                                dev_.host_api_name.c_str()));
-        lines.push_back(format("%.0f Hz, %d channel%s, %s, input latency %.1f ms", p.sample_rate,
-                               p.channels, p.channels == 1 ? "" : "s", block_text().c_str(),
-                               p.latency * 1000));
+        lines.push_back(format("%.0f Hz, %d channel%s, %s, %s", p.sample_rate, p.channels,
+                               p.channels == 1 ? "" : "s", block_text().c_str(),
+                               latency_text().c_str()));
         lines.push_back("");
         for (std::size_t i = 0; i < rms_.size(); ++i) {
             const bool clip = coaudio::is_clipping(holds_[i].value());
@@ -701,6 +715,7 @@ private:
     clock_type::time_point start_, last_tick_, last_arrival_;
     std::uint64_t last_frames_ = 0;
     bool arriving_ = true; // audio arrived within stale_after_
+    bool header_printed_ = false; // plain output: the header goes with the first line
     // Longer than any two blocks take to arrive, so a long block is not taken for a stall.
     clock_type::duration stale_after_ = std::chrono::milliseconds(500);
     int drawn_lines_ = 0;

@@ -138,6 +138,19 @@ enum class run_state : int {
     closed,
 };
 
+/// No audio path has a latency longer than this, in seconds; a host that
+/// reports one is wrong.
+inline constexpr double max_plausible_latency = 10.0;
+
+/// The latency a host reports, unless it cannot be one: PortAudio's JACK
+/// host under pipewire-jack reports 2^32 frames (a day), and the waits that
+/// are bounded by the latency would then last a day. Such a figure is
+/// replaced by `fallback`, the latency that was asked for.
+constexpr double plausible_latency(double reported, double fallback) noexcept
+{
+    return reported >= 0 && reported <= max_plausible_latency ? reported : fallback; // NaN fails both
+}
+
 /// The resolved parameters of one direction of an open stream.
 struct stream_params {
     int device = -1;
@@ -219,7 +232,7 @@ public:
     void observe(unsigned long block, double latency) noexcept
     {
         if (host_block.load(std::memory_order_relaxed) != block) host_block.store(block, std::memory_order_relaxed);
-        if (latency > 0 && host_latency.load(std::memory_order_relaxed) != latency)
+        if (latency > 0 && latency <= max_plausible_latency && host_latency.load(std::memory_order_relaxed) != latency)
             host_latency.store(latency, std::memory_order_relaxed);
     }
 
@@ -334,11 +347,11 @@ public:
             if (const PaStreamInfo* info = Pa_GetStreamInfo(core->pa_)) {
                 if (core->in_) {
                     core->in_->params.sample_rate = info->sampleRate;
-                    core->in_->params.latency = info->inputLatency;
+                    core->in_->params.latency = plausible_latency(info->inputLatency, core->in_->params.latency);
                 }
                 if (core->out_) {
                     core->out_->params.sample_rate = info->sampleRate;
-                    core->out_->params.latency = info->outputLatency;
+                    core->out_->params.latency = plausible_latency(info->outputLatency, core->out_->params.latency);
                 }
             }
         }
