@@ -154,21 +154,20 @@ inline ramp_transfer make_transfer(unsigned long block, std::size_t chunk, doubl
 
 /// Starts the writer and the reader of `t` on the started stream `s` (a
 /// duplex stream whose output comes back to its input; `gate` as for
-/// `read_ramp`); when the reader has finished, aborts the stream.
+/// `read_ramp`). The writer keeps writing after the reader has finished,
+/// until the stream is stopped, which the caller does once every transfer
+/// has finished: a stop is a PortAudio call that may block the io thread for
+/// a period, and would starve the transfers still running.
 template <class Stream>
 void spawn_ramp(asio::io_context& io, Stream& s, ramp_transfer& t, const bool* gate = nullptr)
 {
-    // The writer keeps going until the abort ends it with an error: expected.
-    asio::co_spawn(io, write_ramp(s, t.chunk, std::numeric_limits<std::uint64_t>::max()),
-                   [](std::exception_ptr) {});
-    asio::co_spawn(
-        io, read_ramp(s, t.chunk, t.reads, gate), [&s, &t](std::exception_ptr e, ramp_check c) {
-            t.error = e;
-            t.result = c;
-            t.counters =
-                counted_since(s.counters(), c.before); // before the abort, which ends the writer
-            s.abort();                                 // what is still queued need not play
-        });
+    // The writer ends with an error when the stream stops under it: expected.
+    asio::co_spawn(io, write_ramp(s, t.chunk, std::numeric_limits<std::uint64_t>::max()), [](std::exception_ptr) {});
+    asio::co_spawn(io, read_ramp(s, t.chunk, t.reads, gate), [&s, &t](std::exception_ptr e, ramp_check c) {
+        t.error = e;
+        t.result = c;
+        t.counters = counted_since(s.counters(), c.before);
+    });
 }
 
 /// True when every transfer of `ts` has its result.
