@@ -3,9 +3,9 @@
 
 #include "support/catch.hpp"
 #include "support/jack_loopback.hpp"
+#include "support/play.hpp"
 #include "support/run.hpp"
 
-#include <asio/detached.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include <cmath>
@@ -263,7 +263,7 @@ double round_trip(coaudio::sample_format format, int channels, Encode encode, De
         const auto f = test::sine(static_cast<std::size_t>(rate), 1000, 0.5, rate);
         std::vector<T> tone(f.size() * std::size_t(channels));
         for (std::size_t i = 0; i < tone.size(); ++i) tone[i] = encode(f[i / std::size_t(channels)]);
-        asio::co_spawn(io, out.async_write_frames(std::span(tone), use_awaitable), asio::detached);
+        test::play_in_background(out, std::move(tone));
         std::vector<T> buf(block * std::size_t(channels));
         double sum = 0;
         std::size_t count = 0, loud = 0;
@@ -338,11 +338,8 @@ TEST_CASE("non-interleaved reads and writes keep channels apart", "[realtime]")
     bay.isolate_new_inputs();
     test::run(io, [&]() -> asio::awaitable<void> {
         // Left: 0.5 at 1 kHz. Right: 0.25 at 500 Hz.
-        auto left = test::sine(static_cast<std::size_t>(rate), 1000, 0.5, rate);
-        auto right = test::sine(static_cast<std::size_t>(rate), 500, 0.25, rate);
-        const std::span<const float> play[] = {left, right};
-        asio::co_spawn(io, out.async_write_frames(std::span<const std::span<const float>>(play), use_awaitable),
-                       asio::detached);
+        test::play_planar_in_background(out, std::vector{test::sine(static_cast<std::size_t>(rate), 1000, 0.5, rate),
+                                                         test::sine(static_cast<std::size_t>(rate), 500, 0.25, rate)});
         std::vector<float> l(block), r(block), got_l, got_r;
         const std::span<float> capture[] = {l, r};
         while (got_l.size() < 12000) {

@@ -3,6 +3,7 @@
 
 #include "support/catch.hpp"
 #include "support/jack_loopback.hpp"
+#include "support/play.hpp"
 #include "support/run.hpp"
 
 #include <asio/detached.hpp>
@@ -68,15 +69,22 @@ asio::awaitable<void> skip_until_signal(coaudio::input_stream& in, float thresho
     }
 }
 
+// asio::async_write of all of `tone`, which the coroutine owns: the write may
+// outlive the test's coroutine, and must never outlive its samples.
+asio::awaitable<void> write_all(coaudio::output_stream& out, std::vector<float> tone)
+{
+    const std::size_t bytes = co_await asio::async_write(out, asio::buffer(tone), use_awaitable);
+    CHECK(bytes == tone.size() * sizeof(float));
+}
+
 } // namespace
 
 TEST_CASE("a 1 kHz sine played out comes back at 1 kHz with RMS 0.354", "[realtime]")
 {
     loopback lb;
     test::run(lb.io, [&]() -> asio::awaitable<void> {
-        const auto tone = test::sine(static_cast<std::size_t>(rate * 6), 1000, 0.5, rate);
         // Play six seconds while capturing half a second from the middle of it.
-        asio::co_spawn(lb.io, lb.out.async_write_frames(std::span(tone), use_awaitable), asio::detached);
+        test::play_in_background(lb.out, test::sine(static_cast<std::size_t>(rate * 6), 1000, 0.5, rate));
         co_await skip_until_signal(lb.in);
         std::vector<float> captured(static_cast<std::size_t>(rate / 2));
         // A read ends early, successfully, where the server reported lost input
@@ -109,7 +117,7 @@ TEST_CASE("int16 and int32 streams carry the tone at full-scale-relative level",
             std::vector<std::int16_t> tone(static_cast<std::size_t>(rate));
             const auto f = test::sine(tone.size(), 1000, 0.5, rate);
             for (std::size_t i = 0; i < tone.size(); ++i) tone[i] = static_cast<std::int16_t>(f[i] * 32767.0f);
-            asio::co_spawn(lb.io, lb.out.async_write_frames(std::span(tone), use_awaitable), asio::detached);
+            test::play_in_background(lb.out, std::move(tone));
             std::vector<std::int16_t> buf(block);
             double sum = 0;
             std::size_t count = 0, loud = 0;
@@ -133,7 +141,7 @@ TEST_CASE("int16 and int32 streams carry the tone at full-scale-relative level",
             std::vector<std::int32_t> tone(static_cast<std::size_t>(rate));
             const auto f = test::sine(tone.size(), 1000, 0.5, rate);
             for (std::size_t i = 0; i < tone.size(); ++i) tone[i] = static_cast<std::int32_t>(f[i] * 2147483647.0);
-            asio::co_spawn(lb.io, lb.out.async_write_frames(std::span(tone), use_awaitable), asio::detached);
+            test::play_in_background(lb.out, std::move(tone));
             std::vector<std::int32_t> buf(block);
             double sum = 0;
             std::size_t count = 0, loud = 0;
@@ -156,14 +164,8 @@ TEST_CASE("asio::async_write and asio::async_read compose with the streams", "[r
 {
     loopback lb;
     test::run(lb.io, [&]() -> asio::awaitable<void> {
-        const auto tone = test::sine(static_cast<std::size_t>(rate), 1000, 0.5, rate);
-        asio::co_spawn(
-            lb.io,
-            [&]() -> asio::awaitable<void> {
-                const std::size_t bytes = co_await asio::async_write(lb.out, asio::buffer(tone), use_awaitable);
-                CHECK(bytes == tone.size() * sizeof(float));
-            },
-            asio::detached);
+        asio::co_spawn(lb.io, write_all(lb.out, test::sine(static_cast<std::size_t>(rate), 1000, 0.5, rate)),
+                       asio::detached);
         co_await skip_until_signal(lb.in);
         std::vector<float> captured(9600);
         const std::size_t bytes = co_await asio::async_read(lb.in, asio::buffer(captured), use_awaitable);
@@ -252,8 +254,7 @@ TEST_CASE("a reader that stalls for one second overflows, is told so, and keeps 
 {
     loopback lb(coaudio::sample_format::float32, 8192);
     test::run(lb.io, [&]() -> asio::awaitable<void> {
-        const auto tone = test::sine(static_cast<std::size_t>(rate * 3), 1000, 0.5, rate);
-        asio::co_spawn(lb.io, lb.out.async_write_frames(std::span(tone), use_awaitable), asio::detached);
+        test::play_in_background(lb.out, test::sine(static_cast<std::size_t>(rate * 3), 1000, 0.5, rate));
         co_await skip_until_signal(lb.in);
         const auto before = lb.in.counters();
 
