@@ -50,9 +50,10 @@ struct stream_impl {
 
     void cancel(std::error_code& ec)
     {
-        ec = {};
-        if (in_bell) in_bell->cancel(ec);
-        if (!ec && out_bell) out_bell->cancel(ec);
+        error_code e; // the flavour's own: Boost.Asio reports a boost::system::error_code
+        if (in_bell) in_bell->cancel(e);
+        if (!e && out_bell) out_bell->cancel(e);
+        ec = e;
     }
 
     /// While an operation is parked, looks every `watchdog_period` for a
