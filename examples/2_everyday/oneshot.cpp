@@ -119,10 +119,11 @@ try {
     std::string failure;
     asio::co_spawn(io, run(s, in, out, stop.slot()), [&](std::exception_ptr e) {
         stop.done();
+        if (!e || stop.caused(e)) return;
         try {
-            if (e) std::rethrow_exception(e);
-        } catch (const std::system_error& x) {
-            if (!stop.stopped() || x.code() != asio::error::operation_aborted) failure = x.what();
+            std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+            failure = x.what();
         }
     });
     {

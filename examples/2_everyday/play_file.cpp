@@ -117,7 +117,7 @@ try {
     const auto started = std::chrono::steady_clock::now();
     coaudio::async_play_file(
         out, file,
-        asio::bind_cancellation_slot(stop.slot(), [&](std::error_code e, std::uint64_t n) {
+        asio::bind_cancellation_slot(stop.slot(), [&](coaudio::error_code e, std::uint64_t n) {
             stop.done();
             played = n;
             if (!e || (stop.stopped() && e == asio::error::operation_aborted)) return;

@@ -149,7 +149,7 @@ try {
     std::uint64_t written = 0;
     coaudio::async_record_file(
         in, file, frames,
-        asio::bind_cancellation_slot(stop.slot(), [&](std::error_code e, std::uint64_t n) {
+        asio::bind_cancellation_slot(stop.slot(), [&](coaudio::error_code e, std::uint64_t n) {
             stop.done();
             written = n;
             if (!e || (stop.stopped() && e == asio::error::operation_aborted)) return;

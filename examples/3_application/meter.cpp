@@ -337,7 +337,7 @@ public:
         struct stat st {};
         if (!terminal_ && ::fstat(STDOUT_FILENO, &st) == 0 &&
             (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
-            std::error_code ec;
+            coaudio::error_code ec; // Asio's own: std::error_code, or Boost's on Boost.Asio
             output_.emplace(io);
             output_->assign(::dup(STDOUT_FILENO), ec);
             if (ec) output_.reset();
@@ -361,7 +361,7 @@ public:
         io_.run();
         // From here on a signal takes its default action again: if closing
         // the stream hangs, Ctrl-C still ends the program.
-        std::error_code ignored;
+        coaudio::error_code ignored;
         signals_.clear(ignored);
         if (!terminal_) {
             const auto& c = final_counters_;

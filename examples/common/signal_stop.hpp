@@ -3,9 +3,16 @@
 #ifndef COAUDIO_EXAMPLES_COMMON_SIGNAL_STOP_HPP
 #define COAUDIO_EXAMPLES_COMMON_SIGNAL_STOP_HPP
 
+#include <coaudio/coaudio.hpp>
+
 #include <asio.hpp>
+#ifdef COAUDIO_USE_BOOST_ASIO
+#  include <boost/system/system_error.hpp>
+#endif
 
 #include <csignal>
+#include <exception>
+#include <system_error>
 
 namespace examples {
 
@@ -27,6 +34,26 @@ public:
 
     asio::cancellation_slot slot() { return stop_.slot(); }
     bool stopped() const noexcept { return stopped_; }
+
+    // True when `e` is the operation_aborted that a signal caused, false for
+    // any other outcome. Asio throws it as std::system_error on standalone Asio
+    // and as boost::system::system_error (not a std::system_error) on Boost.Asio.
+    bool caused(const std::exception_ptr& e) const
+    {
+        if (!stopped_ || !e) return false;
+        const std::error_code aborted = coaudio::error_code(asio::error::operation_aborted);
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::system_error& x) {
+            return x.code() == aborted;
+#ifdef COAUDIO_USE_BOOST_ASIO
+        } catch (const boost::system::system_error& x) {
+            return std::error_code(x.code()) == aborted;
+#endif
+        } catch (...) {
+            return false;
+        }
+    }
     void done() { signals_.cancel(); }
 
 private:
