@@ -12,6 +12,16 @@
 #include <cstddef>
 #include <mutex>
 
+#if defined(__has_include)
+#  if __has_include(<dlfcn.h>) && !defined(_WIN32)
+#    include <dlfcn.h>
+#    define COAUDIO_HAS_DLSYM 1
+#  endif
+#endif
+#ifndef COAUDIO_HAS_DLSYM
+#  define COAUDIO_HAS_DLSYM 0
+#endif
+
 namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE {
 namespace detail {
 
@@ -40,10 +50,40 @@ inline std::error_code acquire_library()
     return {};
 }
 
+/// Whether PortAudio's JACK host may be terminated. Its JACK client, opened
+/// when PortAudio starts, is deactivated by Pa_Terminate, and if the server
+/// died while that client sat idle (no JACK-host stream running), the call
+/// fails and PortAudio asserts: the program aborts on its way out. So when
+/// the JACK host is there, ask its server first, through the libjack that
+/// PortAudio loaded: a client that cannot connect means the server is gone.
+/// Where libjack cannot be reached (no dlsym, or PortAudio loaded privately)
+/// nothing can be learnt, and Pa_Terminate goes ahead as before.
+inline bool jack_host_can_terminate() noexcept
+{
+#if COAUDIO_HAS_DLSYM
+    if (Pa_HostApiTypeIdToHostApiIndex(paJACK) < 0) return true;
+    using open_fn = void* (*)(const char*, int, int*, ...);
+    using close_fn = int (*)(void*);
+    const auto open = reinterpret_cast<open_fn>(::dlsym(RTLD_DEFAULT, "jack_client_open"));
+    const auto close = reinterpret_cast<close_fn>(::dlsym(RTLD_DEFAULT, "jack_client_close"));
+    if (open == nullptr || close == nullptr) return true;
+    constexpr int jack_no_start_server = 0x01; // JackNoStartServer
+    int status = 0;
+    void* client = open("coaudio-exit", jack_no_start_server, &status);
+    if (client == nullptr) return false;
+    close(client);
+#endif
+    return true;
+}
+
 inline void release_library() noexcept
 {
     std::lock_guard lock(control_mutex());
-    if (init_count() > 0 && --init_count() == 0) Pa_Terminate();
+    if (init_count() == 0 || --init_count() != 0) return;
+    // With its JACK server gone, PortAudio stays initialised instead (what it
+    // holds is freed when the process ends), and a later `library` finds it
+    // still running: Pa_Initialize only counts up then, and does not rescan.
+    if (jack_host_can_terminate()) Pa_Terminate();
 }
 
 } // namespace detail

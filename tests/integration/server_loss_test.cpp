@@ -5,97 +5,18 @@
 
 #include "support/catch.hpp"
 #include "support/jack_loopback.hpp"
+#include "support/private_jack.hpp"
 
 #include <asio/steady_timer.hpp>
 
 #include <chrono>
-#include <csignal>
-#include <cstdlib>
 #include <functional>
 #include <optional>
 #include <string>
-#include <thread>
-
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-extern char** environ;
-
-namespace {
-
-// A jackd with the dummy driver under a name of its own, killed with SIGKILL on demand.
-class private_server {
-public:
-    // A fixed name: JACK keeps a killed server's registry slot (eight in all)
-    // until a server of the same name starts again, as the destructor does.
-    private_server() : name_("coaudio-server-loss")
-    {
-        ::setenv("JACK_DEFAULT_SERVER", name_.c_str(), 1);
-        start();
-    }
-    private_server(const private_server&) = delete;
-    private_server& operator=(const private_server&) = delete;
-    ~private_server()
-    {
-        const bool was_killed = killed_;
-        kill();
-        if (!was_killed) return;
-        // Give the killed server's slot back: start one of the same name, stop it cleanly.
-        try {
-            start();
-            ::kill(pid_, SIGTERM);
-            ::waitpid(pid_, nullptr, 0);
-            pid_ = -1;
-        } catch (const std::exception&) {
-        }
-    }
-
-    void kill()
-    {
-        if (pid_ <= 0) return;
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, nullptr, 0);
-        pid_ = -1;
-        killed_ = true;
-    }
-
-private:
-    void start()
-    {
-        const char* argv[] = {"jackd", "--no-realtime", "-n", name_.c_str(), "-d", "dummy", "-r", "48000",
-                              "-p", "256", "-C", "2", "-P", "2", nullptr};
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-        posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-        if (posix_spawnp(&pid_, "jackd", &actions, nullptr, const_cast<char**>(argv), environ) != 0)
-            throw std::runtime_error("cannot start jackd");
-        posix_spawn_file_actions_destroy(&actions);
-        for (int i = 0; i < 100; ++i) { // until a client can connect
-            jack_status_t status{};
-            if (jack_client_t* c = jack_client_open("coaudio-loss-probe", JackNoStartServer, &status)) {
-                jack_client_close(c);
-                return;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, nullptr, 0);
-        pid_ = -1;
-        throw std::runtime_error("jackd did not come up");
-    }
-
-    std::string name_;
-    pid_t pid_ = -1;
-    bool killed_ = false;
-};
-
-} // namespace
 
 TEST_CASE("a killed audio server fails a pending read and a pending write with device_lost")
 {
-    private_server server;
+    test::private_jack_server server("coaudio-server-loss");
     coaudio::library lib;
     asio::io_context io;
     const coaudio::stream_config cfg{.device = test::jack_device_index(), .channels = 1, .sample_rate = 48000,
