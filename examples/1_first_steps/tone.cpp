@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -42,6 +43,8 @@ Plays a sine wave and exits once its last frame has been played.
                       name (case-insensitive); default: the host's default
   --channels N        channels, each playing the same sine (default 1)
   --rate HZ           sample rate (default: the device's default rate)
+  --stall-timeout S   fail when the device delivers no audio for S seconds
+                      (a frozen server; default 2; 0 waits forever)
 )";
 
 struct options {
@@ -51,6 +54,7 @@ struct options {
     std::optional<std::string> device;
     int channels = 1;
     double rate = 0;
+    std::chrono::milliseconds stall_timeout{2000};
 };
 
 // Writes the sine block by block until `frames_total` frames (0: forever),
@@ -107,6 +111,7 @@ try {
     cli.text("--device", opt.device);
     cli.whole("--channels", opt.channels, 1, 256);
     cli.number("--rate", opt.rate, {.min = 1000, .max = 1e6});
+    cli.stall_timeout(opt.stall_timeout);
     cli.parse(argc, argv);
     if (opt.rate > 0) cli.check_below_nyquist("--freq", opt.freq, opt.rate);
 
@@ -119,7 +124,11 @@ try {
     std::error_code ec;
     {
         quiet_stderr quiet(!cli.verbose());
-        out.open({.device = dev.index, .channels = opt.channels, .sample_rate = opt.rate}, ec);
+        out.open({.device = dev.index,
+                  .channels = opt.channels,
+                  .sample_rate = opt.rate,
+                  .stall_timeout = opt.stall_timeout},
+                 ec);
     }
     if (ec) {
         std::fprintf(stderr, "tone: cannot open device %d (%s, %s): %s\n", dev.index,

@@ -6,6 +6,7 @@
 #include <coaudio/coaudio.hpp>
 
 #include <asio.hpp>
+#include <chrono>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -24,6 +25,8 @@ Plays the input back to the output with a gain, through one duplex stream.
   --device NAME|INDEX the device for both directions: an index from `devices`,
                       or part of a name; default: the host's defaults
   --block FRAMES      frames per callback, 1 to 8192 (default 128)
+  --stall-timeout S   fail when the device delivers no audio for S seconds
+                      (a frozen server; default 2; 0 waits forever)
 )";
 
 struct options {
@@ -31,6 +34,7 @@ struct options {
     double seconds = 10.0;
     std::optional<std::string> device;
     unsigned long block = 128;
+    std::chrono::milliseconds stall_timeout{2000};
 };
 
 asio::awaitable<void> pass(coaudio::duplex_stream& s, const options& o)
@@ -68,6 +72,7 @@ try {
     cli.number("--seconds", o.seconds, {.min = 0, .max = 24 * 3600, .exclusive_min = true});
     cli.text("--device", o.device);
     cli.whole("--block", o.block, 1, 8192);
+    cli.stall_timeout(o.stall_timeout);
     cli.parse(argc, argv);
     auto library = examples::open_library(cli);
 
@@ -76,7 +81,8 @@ try {
     coaudio::stream_config in{.device = in_dev.index,
                               .channels = 1,
                               .frames_per_block = o.block,
-                              .latency = coaudio::latency_hint::low()};
+                              .latency = coaudio::latency_hint::low(),
+                              .stall_timeout = o.stall_timeout};
     coaudio::stream_config out = in;
     out.device = out_dev.index;
     asio::io_context io;

@@ -15,6 +15,7 @@
 
 #include <asio.hpp>
 
+#include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdint>
@@ -40,6 +41,8 @@ Records from a capture device into FILE, in the format its name says
   --rate HZ           sample rate (default: the device's default rate)
   --bits 16|24|32     PCM sample size (default 16, where the format has PCM)
   --float             32-bit float samples
+  --stall-timeout S   fail when the device delivers no audio for S seconds
+                      (a frozen server; default 2; 0 waits forever)
 
 A file name whose format cannot be written is a bad command line (64). The
 file's header is kept up to date as it grows, so a recording that is killed
@@ -54,6 +57,7 @@ struct options {
     std::optional<int> bits;
     bool float_samples = false;
     std::optional<std::string> path;
+    std::chrono::milliseconds stall_timeout{2000};
 };
 
 } // namespace
@@ -69,6 +73,7 @@ try {
     cli.number("--rate", opt.rate, {.min = 1000, .max = 1e6});
     cli.whole("--bits", opt.bits, 16, 32);
     cli.flag("--float", opt.float_samples);
+    cli.stall_timeout(opt.stall_timeout);
     cli.operand("FILE", opt.path, true);
     cli.parse(argc, argv);
     if (opt.bits && *opt.bits != 16 && *opt.bits != 24 && *opt.bits != 32)
@@ -114,7 +119,8 @@ try {
                  .channels = channels,
                  .format = coaudio::sample_format::float32,
                  .sample_rate = opt.rate,
-                 .latency = coaudio::latency_hint::high()},
+                 .latency = coaudio::latency_hint::high(),
+                 .stall_timeout = opt.stall_timeout},
                 ec);
     }
     if (ec) {

@@ -22,6 +22,7 @@
 #include "stdio.hpp"
 
 #include <cctype>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -85,6 +86,23 @@ public:
                                     return name + ": '" + v + "' is not a number";
                                 if (auto e = check(name, d, l); !e.empty()) return e;
                                 out = static_cast<Number>(d);
+                                return std::string();
+                            }});
+    }
+
+    // --stall-timeout S: how long a stream may go without audio before its
+    // operations fail with errc::stalled (a frozen server, or ALSA's jack
+    // plugin, which stops calling back when its server dies and says
+    // nothing). 0 waits forever. Without it such a program would hang.
+    void stall_timeout(std::chrono::milliseconds& out)
+    {
+        options_.push_back({"--stall-timeout", true, [&out](const std::string& v) {
+                                double d = 0;
+                                if (!parse_number(v, d))
+                                    return "--stall-timeout: '" + v + "' is not a number";
+                                if (auto e = check("--stall-timeout", d, {.min = 0, .max = 3600}); !e.empty())
+                                    return e;
+                                out = std::chrono::milliseconds(std::llround(d * 1000));
                                 return std::string();
                             }});
     }

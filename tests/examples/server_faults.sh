@@ -8,6 +8,8 @@
 #   - the server frozen (SIGSTOP) for 3 s under the plain meter: the lines of
 #     those intervals say "(no audio is arriving)" and repeat no levels
 #     (rms=-), and the lines before and after the freeze do not;
+#   - the server frozen under `tone --stall-timeout 0.5`: the stall named on
+#     standard error within 3 s, and exit 1 once the server runs again;
 #   - the server stopped under `tone`: exit 1, the error on standard error,
 #     and no "done" anywhere;
 #   - the server stopped under `capture` (the README's first program): exit
@@ -78,6 +80,40 @@ note "$marked lines marked; first line: $first; last line: $last"
 [[ $first == *"no audio"* ]] && fail "the first line, before the freeze, says no audio is arriving"
 [[ $last == *"no audio"* ]] && fail "the last line, 2 s after the freeze, says no audio is arriving"
 
+# ---- Frozen under tone, with a stall timeout --------------------------------------------
+
+# A server that stops calling back and says nothing (frozen here; ALSA's jack
+# plugin when its server dies) must not leave tone hanging in silence:
+# --stall-timeout makes it say so, soon after the timeout, and exit 1. (It
+# closes its stream once the server runs again: PortAudio's JACK host waits
+# for the server to stop a stream.)
+"$dir/tone" --device "$device" --seconds 0 --stall-timeout 0.5 </dev/null \
+    >"$work_dir/stall.out" 2>"$work_dir/stall.err" &
+tone_pid=$!
+sleep 1.5
+kill -STOP "$own_jackd_pid"
+for ((i = 0; i < 30; i++)); do
+    grep -q 'stall timeout' "$work_dir/stall.err" && break
+    sleep 0.1
+done
+told_after=$i
+kill -CONT "$own_jackd_pid"
+for ((i = 0; i < 50; i++)); do
+    kill -0 "$tone_pid" 2>/dev/null || break
+    sleep 0.1
+done
+if kill -0 "$tone_pid" 2>/dev/null; then
+    kill "$tone_pid"
+    fail "tone still runs 5 s after its server was frozen and thawed, with --stall-timeout 0.5"
+fi
+wait "$tone_pid"
+status=$?
+tone_pid=
+note "tone, server frozen: the stall named after $((told_after * 100)) ms, exit $status"
+sed 's/^/   | /' "$work_dir/stall.out" "$work_dir/stall.err"
+((told_after < 30)) || fail "tone did not name the stall within 3 s of the freeze, with --stall-timeout 0.5"
+[[ $status == 1 ]] || fail "tone: exit status $status after a stall, expected 1"
+
 # ---- Lost under tone ---------------------------------------------------------------------
 
 "$dir/tone" --device "$device" --seconds 20 </dev/null >"$work_dir/tone.out" 2>"$work_dir/tone.err" &
@@ -100,4 +136,4 @@ note "capture, server stopped: exit $status: $(cat "$work_dir/capture.err")"
 grep -q '^capture: ' "$work_dir/capture.err" || fail "capture: no message"
 forget_lost_clients
 
-echo "PASS: a frozen server is marked in the meter's log; tone and capture report a lost server"
+echo "PASS: a frozen server is marked in the meter's log and ends tone past its stall timeout; tone and capture report a lost server"
