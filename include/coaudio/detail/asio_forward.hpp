@@ -49,7 +49,13 @@
 #  include <boost/asio/execution/executor.hpp>
 #  include <boost/asio/execution_context.hpp>
 #  include <boost/asio/is_executor.hpp>
-#  include <boost/asio/posix/basic_stream_descriptor.hpp>
+// The doorbell waiter (detail/stream_impl.hpp): an event object on Windows,
+// a descriptor elsewhere.
+#  if defined(_WIN32)
+#    include <boost/asio/windows/basic_object_handle.hpp>
+#  else
+#    include <boost/asio/posix/basic_stream_descriptor.hpp>
+#  endif
 #  include <boost/asio/post.hpp>
 #  include <boost/asio/steady_timer.hpp>
 #  include <boost/asio/this_coro.hpp>
@@ -93,7 +99,11 @@
 #  include <asio/execution/executor.hpp>
 #  include <asio/execution_context.hpp>
 #  include <asio/is_executor.hpp>
-#  include <asio/posix/basic_stream_descriptor.hpp>
+#  if defined(_WIN32)
+#    include <asio/windows/basic_object_handle.hpp>
+#  else
+#    include <asio/posix/basic_stream_descriptor.hpp>
+#  endif
 #  include <asio/post.hpp>
 #  include <asio/steady_timer.hpp>
 #  include <asio/this_coro.hpp>
