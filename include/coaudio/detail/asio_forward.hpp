@@ -32,6 +32,14 @@
 
 // ---- The headers -----------------------------------------------------------------------
 
+// MinGW-w64: Asio decides whether it has threads from _MT, _REENTRANT and the
+// like, once, in the first Asio header. GCC for MinGW drops _REENTRANT under
+// -pthread, and _MT comes from the C runtime's _mingw.h, which no Asio header
+// has included by then: with -pthread Asio would build without threads, and
+// every io_context timer (coaudio's stall watchdog among them) throw
+// operation_not_supported. One C++ header first includes _mingw.h.
+#include <cstddef>
+
 #ifdef COAUDIO_USE_BOOST_ASIO
 #  include <boost/asio/any_io_executor.hpp>
 #  include <boost/asio/associated_cancellation_slot.hpp>
