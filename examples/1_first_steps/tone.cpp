@@ -10,9 +10,6 @@
 
 #include <asio.hpp>
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -153,7 +150,10 @@ try {
 
     // A signal stops the writer and discards what is queued.
     bool stopping = false;
-    asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+#ifdef SIGHUP // not on Windows
+    signals.add(SIGHUP);
+#endif
     signals.async_wait([&](std::error_code e, int) {
         if (e) return;
         stopping = true;

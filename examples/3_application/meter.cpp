@@ -11,15 +11,24 @@
 // `q` quits, as do Ctrl-C, SIGTERM and SIGHUP; the terminal is restored
 // however the meter ends. When standard output is not a terminal the meter
 // prints one plain line per interval instead, for scripts and logs.
+//
+// On Windows the bars need a console that takes ANSI sequences (Windows 10
+// and later); keys are not read there, since Asio cannot wait on a console's
+// input, so Ctrl-C quits; and a closed pipe is noticed at the next write.
 #include <coaudio/coaudio.hpp>
 
 #include <asio.hpp>
 
-#include <fcntl.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <termios.h>
-#include <unistd.h>
+#if defined(_WIN32)
+#  include <io.h>
+#  include <windows.h> // after Asio, which defines WIN32_LEAN_AND_MEAN and NOMINMAX
+#else
+#  include <fcntl.h>
+#  include <sys/ioctl.h>
+#  include <sys/stat.h>
+#  include <termios.h>
+#  include <unistd.h>
+#endif
 
 #include <algorithm>
 #include <cctype>
@@ -175,20 +184,52 @@ std::optional<coaudio::device_info> find_input_device(const std::optional<std::s
 // the exception path and std::terminate can all put the terminal back.
 
 struct terminal_state {
+#if defined(_WIN32)
+    bool console_mode_saved = false;
+    DWORD saved_console_mode = 0; // standard output's, before ANSI sequences were turned on
+#else
     bool termios_saved = false;
     termios saved{};
     int saved_flags = -1; // stdin's file status flags: Asio makes the descriptor non-blocking
+#endif
     bool cursor_hidden = false;
 };
 terminal_state g_terminal;
+
+#if defined(_WIN32)
+// A console that takes ANSI sequences, as Windows 10's does once asked. True
+// when standard output is a console and now takes them; the mode it had is
+// put back by restore_terminal().
+bool console_takes_ansi() noexcept
+{
+    const HANDLE out = ::GetStdHandle(STD_OUTPUT_HANDLE);
+    DWORD mode = 0;
+    if (out == INVALID_HANDLE_VALUE || !::GetConsoleMode(out, &mode)) return false;
+    if (mode & ENABLE_VIRTUAL_TERMINAL_PROCESSING) return true;
+    if (!::SetConsoleMode(out, mode | ENABLE_VIRTUAL_TERMINAL_PROCESSING)) return false;
+    g_terminal.console_mode_saved = true;
+    g_terminal.saved_console_mode = mode;
+    return true;
+}
+#endif
 
 void restore_terminal() noexcept
 {
     if (g_terminal.cursor_hidden) {
         constexpr char show[] = "\x1b[0m\x1b[?25h";
+#if defined(_WIN32)
+        [[maybe_unused]] auto n = ::_write(1, show, sizeof show - 1);
+#else
         [[maybe_unused]] auto n = ::write(STDOUT_FILENO, show, sizeof show - 1);
+#endif
         g_terminal.cursor_hidden = false;
     }
+#if defined(_WIN32)
+    if (g_terminal.console_mode_saved) {
+        ::SetConsoleMode(::GetStdHandle(STD_OUTPUT_HANDLE), g_terminal.saved_console_mode);
+        g_terminal.console_mode_saved = false;
+    }
+#else
     if (g_terminal.termios_saved) {
         ::tcsetattr(STDIN_FILENO, TCSANOW, &g_terminal.saved);
         g_terminal.termios_saved = false;
@@ -197,6 +238,7 @@ void restore_terminal() noexcept
         ::fcntl(STDIN_FILENO, F_SETFL, g_terminal.saved_flags);
         g_terminal.saved_flags = -1;
     }
+#endif
 }
 
 // Keys without Enter and without echo; Ctrl-C still raises SIGINT (ISIG
@@ -210,6 +252,9 @@ public:
             restore_terminal();
             std::abort();
         });
+#if defined(_WIN32)
+        (void)keys; // never true on Windows: see main()
+#else
         if (keys && ::tcgetattr(STDIN_FILENO, &g_terminal.saved) == 0) {
             g_terminal.termios_saved = true;
             g_terminal.saved_flags = ::fcntl(STDIN_FILENO, F_GETFL);
@@ -222,6 +267,7 @@ public:
 #endif
             ::tcsetattr(STDIN_FILENO, TCSANOW, &t);
         }
+#endif
         if (hide_cursor) {
             g_terminal.cursor_hidden = true;
             std::fputs("\x1b[?25l", stdout);
@@ -241,7 +287,11 @@ public:
 // its modes or read keys (a background job would be stopped by SIGTTOU/SIGTTIN).
 bool owns_terminal(int fd)
 {
+#if defined(_WIN32)
+    return ::_isatty(fd) != 0; // a console has no background jobs
+#else
     return ::isatty(fd) && ::tcgetpgrp(fd) == ::getpgrp();
+#endif
 }
 
 struct terminal_size {
@@ -252,11 +302,21 @@ struct terminal_size {
 terminal_size query_size()
 {
     terminal_size s;
+#if defined(_WIN32)
+    CONSOLE_SCREEN_BUFFER_INFO info{};
+    if (::GetConsoleScreenBufferInfo(::GetStdHandle(STD_OUTPUT_HANDLE), &info)) {
+        const int columns = info.srWindow.Right - info.srWindow.Left + 1;
+        const int rows = info.srWindow.Bottom - info.srWindow.Top + 1;
+        if (columns > 0) s.columns = columns;
+        if (rows > 0) s.rows = rows;
+    }
+#else
     winsize ws{};
     if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
         s.columns = ws.ws_col;
         s.rows = ws.ws_row > 0 ? ws.ws_row : s.rows;
     }
+#endif
     return s;
 }
 
@@ -323,13 +383,19 @@ public:
           bool keys, clock_type::duration interval, double seconds)
         : io_(io), mic_(mic), dev_(std::move(dev)), terminal_(terminal), interval_(interval),
           seconds_(seconds), acc_(mic.channels()), timer_(io),
-          signals_(io, SIGINT, SIGTERM, SIGHUP),
+          signals_(io, SIGINT, SIGTERM),
           rms_(static_cast<std::size_t>(mic.channels()), minus_inf), peak_(rms_),
           holds_(rms_.size())
     {
+        color_ = terminal_ && std::getenv("NO_COLOR") == nullptr;
+#if defined(_WIN32)
+        // No SIGHUP or SIGQUIT, and no TERM: a console that takes ANSI
+        // sequences takes colours (main() checked).
+        (void)keys; // never true on Windows: see main()
+#else
+        signals_.add(SIGHUP);
         signals_.add(SIGQUIT);
-        color_ = terminal_ && std::getenv("NO_COLOR") == nullptr &&
-                 std::string_view(std::getenv("TERM") ? std::getenv("TERM") : "dumb") != "dumb";
+        color_ = color_ && std::string_view(std::getenv("TERM") ? std::getenv("TERM") : "dumb") != "dumb";
         if (keys) keys_.emplace(io, ::dup(STDIN_FILENO));
         // A pipe or socket on standard output: watch it, so that a reader
         // that goes (`meter | head -1`) ends the meter at once, not at the
@@ -342,6 +408,7 @@ public:
             output_->assign(::dup(STDOUT_FILENO), ec);
             if (ec) output_.reset();
         }
+#endif
     }
 
     /// Runs until asked to quit; returns the exit status.
@@ -356,8 +423,10 @@ public:
         spawn(capture());
         spawn(redraw());
         spawn(watch_signals());
+#if !defined(_WIN32)
         if (output_) watch_output();
         if (keys_) spawn(read_keys());
+#endif
         io_.run();
         // From here on a signal takes its default action again: if closing
         // the stream hangs, Ctrl-C still ends the program.
@@ -373,6 +442,16 @@ public:
             std::fflush(stdout);
         }
         return status_;
+    }
+
+    /// Whether `q` and `r` are read (never on Windows: see the top).
+    bool reads_keys() const noexcept
+    {
+#if defined(_WIN32)
+        return false;
+#else
+        return keys_.has_value();
+#endif
     }
 
     /// Why the meter stopped, if not because it was asked to.
@@ -402,8 +481,10 @@ private:
         final_counters_ = mic_.counters();
         timer_.cancel();
         signals_.cancel();
+#if !defined(_WIN32)
         if (keys_) keys_->cancel();
         if (output_) output_->cancel();
+#endif
         // The pending read completes with operation_aborted. The stream is
         // closed later, by its owner, once the terminal has been restored:
         // closing a stream whose server has gone can block for a long time.
@@ -450,6 +531,7 @@ private:
         }
     }
 
+#if !defined(_WIN32)
     // The far end of a pipe closed: nobody to meter for, so quit quietly.
     void watch_output()
     {
@@ -462,6 +544,7 @@ private:
         // our writes with EAGAIN. Back to blocking; the wait is registered.
         if (flags != -1) ::fcntl(STDOUT_FILENO, F_SETFL, flags);
     }
+#endif
 
     asio::awaitable<void> watch_signals()
     {
@@ -470,6 +553,7 @@ private:
         (void)signal;
     }
 
+#if !defined(_WIN32)
     asio::awaitable<void> read_keys()
     {
         char keys[64];
@@ -485,6 +569,7 @@ private:
             }
         }
     }
+#endif
 
     // Takes the levels of everything captured since the previous tick.
     void tick(clock_type::time_point now)
@@ -635,7 +720,7 @@ private:
         const double seconds = std::chrono::duration<double>(last_tick_ - start_).count();
         std::vector<std::string> lines;
         lines.push_back(paint("coaudio meter", "1") +
-                        (keys_ ? "   q quits, r resets the peak holds" : "   Ctrl-C quits"));
+                        (reads_keys() ? "   q quits, r resets the peak holds" : "   Ctrl-C quits"));
         lines.push_back(format("device %d: %s  (%s)", dev_.index, dev_.name.c_str(),
                                dev_.host_api_name.c_str()));
         lines.push_back(format("%.0f Hz, %d channel%s, %s, %s", p.sample_rate, p.channels,
@@ -708,8 +793,10 @@ private:
     coaudio::level_accumulator acc_;
     asio::steady_timer timer_;
     asio::signal_set signals_;
+#if !defined(_WIN32)
     std::optional<asio::posix::stream_descriptor> keys_;
     std::optional<asio::posix::stream_descriptor> output_; // a pipe on standard output
+#endif
     std::vector<double> rms_, peak_;
     std::vector<coaudio::peak_hold> holds_;
     clock_type::time_point start_, last_tick_, last_arrival_;
@@ -797,8 +884,14 @@ int run(int argc, char** argv)
 
     quiet.release();
 
+#if defined(_WIN32)
+    // Bars only where the console takes ANSI sequences; elsewhere plain lines.
+    const bool terminal = ::_isatty(1) != 0 && console_takes_ansi();
+    const bool keys = false;
+#else
     const bool terminal = ::isatty(STDOUT_FILENO) != 0;
     const bool keys = owns_terminal(STDIN_FILENO);
+#endif
     const auto interval = opt.interval_ms
                               ? std::chrono::duration_cast<clock_type::duration>(
                                     std::chrono::duration<double, std::milli>(*opt.interval_ms))
@@ -810,7 +903,7 @@ int run(int argc, char** argv)
         // The meter first, so that its signal_set catches Ctrl-C before the
         // terminal is changed; the guard goes first, whatever ends the run.
         meter m(io, mic, *dev, terminal, keys, interval, opt.seconds);
-        terminal_guard guard(keys, terminal && owns_terminal(STDOUT_FILENO));
+        terminal_guard guard(keys, terminal && owns_terminal(1));
         status = m.run();
         failure = m.failure();
     }

@@ -19,9 +19,11 @@
 #include <system_error>
 #include <vector>
 
-#include <fcntl.h>
-#include <sys/resource.h>
-#include <unistd.h>
+#if !defined(_WIN32)
+#  include <fcntl.h>
+#  include <sys/resource.h>
+#  include <unistd.h>
+#endif
 
 namespace examples {
 
@@ -33,6 +35,10 @@ namespace examples {
 // that every later JACK client of the user then waits on.
 inline std::string descriptor_shortage()
 {
+#if defined(_WIN32)
+    // Windows' audio hosts open handles, which have no such small limit.
+    return {};
+#else
     std::vector<int> fds;
     int error = 0;
     for (int i = 0; i < 32 && error == 0; ++i) { // ALSA and JACK open a few dozen while probing
@@ -49,6 +55,7 @@ inline std::string descriptor_shortage()
     ::getrlimit(RLIMIT_NOFILE, &limit);
     return "this process may open only " + std::to_string(limit.rlim_cur) +
            " files (ulimit -n), too few for ALSA and JACK to probe the audio devices";
+#endif
 }
 
 // Exits 2 with the reason when descriptor_shortage() finds one: PortAudio

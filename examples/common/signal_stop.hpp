@@ -21,8 +21,11 @@ namespace examples {
 // has). Call done() when the operation completes, so that io.run() can return.
 class signal_stop {
 public:
-    explicit signal_stop(asio::io_context& io) : signals_(io, SIGINT, SIGTERM, SIGHUP)
+    explicit signal_stop(asio::io_context& io) : signals_(io, SIGINT, SIGTERM)
     {
+#ifdef SIGHUP // not on Windows
+        signals_.add(SIGHUP);
+#endif
         signals_.async_wait([this](std::error_code e, int) {
             if (e) return;
             stopped_ = true;

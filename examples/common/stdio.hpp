@@ -11,7 +11,11 @@
 #include <cstring>
 
 #include <fcntl.h>
-#include <unistd.h>
+#if defined(_WIN32)
+#  include <io.h> // the CRT's _open, _dup, _dup2, _close and _get_osfhandle
+#else
+#  include <unistd.h>
+#endif
 
 namespace examples {
 
@@ -29,9 +33,22 @@ inline constexpr int exit_usage = 64;    // a bad command line
 //   - A write to a pipe whose reader has gone (`meter | head -1`) fails with
 //     EPIPE instead of killing the program, whatever libjack does to the
 //     signal mask: the programs check what they write and end quietly, with
-//     the terminal restored. See stdout_open().
+//     the terminal restored. See stdout_open(). (Windows has no SIGPIPE:
+//     a write to such a pipe fails there anyway.)
 inline void prepare_stdio() noexcept
 {
+#if defined(_WIN32)
+    // A GUI parent or a service may start a program without standard
+    // handles; the CRT's descriptors 0 to 2 then have no handle behind them.
+    for (int fd = 0; fd <= 2; ++fd) {
+        if (::_get_osfhandle(fd) != -1) continue;
+        const int null = ::_open("NUL", _O_RDWR);
+        if (null >= 0 && null != fd) {
+            ::_dup2(null, fd);
+            ::_close(null);
+        }
+    }
+#else
     for (int fd = 0; fd <= 2; ++fd) {
         if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
         const int null = ::open("/dev/null", O_RDWR); // the lowest free number: `fd`
@@ -41,6 +58,7 @@ inline void prepare_stdio() noexcept
         }
     }
     std::signal(SIGPIPE, SIG_IGN);
+#endif
 }
 
 // The errno of standard output's last failed flush; 0 while none failed.
@@ -82,11 +100,19 @@ public:
     {
         if (!active) return;
         std::fflush(stderr);
+#if defined(_WIN32)
+        const int null = ::_open("NUL", _O_WRONLY | _O_NOINHERIT);
+        if (null < 0) return;
+        saved_ = ::_dup(2);
+        if (saved_ >= 0) ::_dup2(null, 2);
+        ::_close(null);
+#else
         const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
         if (null < 0) return;
         saved_ = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
         if (saved_ >= 0) ::dup2(null, STDERR_FILENO);
         ::close(null);
+#endif
     }
     ~quiet_stderr() { release(); }
     quiet_stderr(const quiet_stderr&) = delete;
@@ -96,8 +122,13 @@ public:
     void release() noexcept
     {
         if (saved_ < 0) return;
+#if defined(_WIN32)
+        ::_dup2(saved_, 2);
+        ::_close(saved_);
+#else
         ::dup2(saved_, STDERR_FILENO);
         ::close(saved_);
+#endif
         saved_ = -1;
     }
 

@@ -32,6 +32,14 @@
 
 // ---- The headers -----------------------------------------------------------------------
 
+// MinGW-w64: Asio decides whether it has threads from _MT, _REENTRANT and the
+// like, once, in the first Asio header. GCC for MinGW drops _REENTRANT under
+// -pthread, and _MT comes from the C runtime's _mingw.h, which no Asio header
+// has included by then: with -pthread Asio would build without threads, and
+// every io_context timer (coaudio's stall watchdog among them) throw
+// operation_not_supported. One C++ header first includes _mingw.h.
+#include <cstddef>
+
 #ifdef COAUDIO_USE_BOOST_ASIO
 #  include <boost/asio/any_io_executor.hpp>
 #  include <boost/asio/associated_cancellation_slot.hpp>
@@ -49,7 +57,13 @@
 #  include <boost/asio/execution/executor.hpp>
 #  include <boost/asio/execution_context.hpp>
 #  include <boost/asio/is_executor.hpp>
-#  include <boost/asio/posix/basic_stream_descriptor.hpp>
+// The doorbell waiter (detail/stream_impl.hpp): an event object on Windows,
+// a descriptor elsewhere.
+#  if defined(_WIN32)
+#    include <boost/asio/windows/basic_object_handle.hpp>
+#  else
+#    include <boost/asio/posix/basic_stream_descriptor.hpp>
+#  endif
 #  include <boost/asio/post.hpp>
 #  include <boost/asio/steady_timer.hpp>
 #  include <boost/asio/this_coro.hpp>
@@ -93,7 +107,11 @@
 #  include <asio/execution/executor.hpp>
 #  include <asio/execution_context.hpp>
 #  include <asio/is_executor.hpp>
-#  include <asio/posix/basic_stream_descriptor.hpp>
+#  if defined(_WIN32)
+#    include <asio/windows/basic_object_handle.hpp>
+#  else
+#    include <asio/posix/basic_stream_descriptor.hpp>
+#  endif
 #  include <asio/post.hpp>
 #  include <asio/steady_timer.hpp>
 #  include <asio/this_coro.hpp>

@@ -9,18 +9,85 @@
 #include <cstdint>
 #include <system_error>
 
-#include <fcntl.h>
-#include <unistd.h>
-
-// An eventfd on Linux; the pipe that every other POSIX system (macOS, the BSDs)
-// gets. COAUDIO_DOORBELL_USE_PIPE selects the pipe on Linux too, so that path
-// is built and tested where CI runs (preset posix-pipe).
-#if defined(__linux__) && !defined(COAUDIO_DOORBELL_USE_PIPE)
-#  define COAUDIO_DOORBELL_EVENTFD 1
-#  include <sys/eventfd.h>
+#if defined(_WIN32)
+// What Asio defines before it includes <windows.h>, so that whichever of the
+// two comes first, <winsock2.h> still can, and std::min and std::max stay
+// functions.
+#  if !defined(WIN32_LEAN_AND_MEAN)
+#    define WIN32_LEAN_AND_MEAN
+#  endif
+#  if !defined(NOMINMAX)
+#    define NOMINMAX 1
+#  endif
+#  include <windows.h>
+#else
+#  include <fcntl.h>
+#  include <unistd.h>
+// An eventfd on Linux; the pipe that every other POSIX system (macOS, the
+// BSDs) gets. COAUDIO_DOORBELL_USE_PIPE selects the pipe on Linux too, so that
+// path is built and tested where CI runs (preset posix).
+#  if defined(__linux__) && !defined(COAUDIO_DOORBELL_USE_PIPE)
+#    define COAUDIO_DOORBELL_EVENTFD 1
+#    include <sys/eventfd.h>
+#  endif
 #endif
 
 namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE::detail {
+
+#if defined(_WIN32)
+
+/// An event object that a foreign thread signals without blocking,
+/// allocating or locking, and that the io_context watches through
+/// `asio::windows::basic_object_handle`. Manual-reset, so that it behaves
+/// like the eventfd: rings coalesce (any number of SetEvent calls before a
+/// drain leave it signalled once), nothing but `drain()` unsignals it, and a
+/// ring after the drain leaves it signalled for the next wait. An auto-reset
+/// event would instead be unsignalled by the wait itself, on a thread of
+/// Asio's, which gains nothing: the parked operation drains before it looks
+/// at the ring either way.
+class doorbell {
+public:
+    doorbell()
+    {
+        event_ = ::CreateEventW(nullptr, TRUE, FALSE, nullptr);
+        if (event_ == nullptr)
+            throw std::system_error(static_cast<int>(::GetLastError()), std::system_category(),
+                                    "coaudio: CreateEventW");
+    }
+
+    doorbell(const doorbell&) = delete;
+    doorbell& operator=(const doorbell&) = delete;
+
+    ~doorbell() { ::CloseHandle(event_); }
+
+    /// Safe on any thread, including a real-time one: one SetEvent, which
+    /// does not block. Setting a signalled event changes nothing.
+    void ring() noexcept { ::SetEvent(event_); }
+
+    /// Consumes all pending rings so the event is quiet again. io thread only.
+    void drain() noexcept { ::ResetEvent(event_); }
+
+    /// The event. The doorbell keeps it.
+    HANDLE native_handle() const noexcept { return event_; }
+
+    /// A new handle to the same event, for an `asio::windows::object_handle`:
+    /// that closes whatever it holds and has no `release()`, so the waiter
+    /// owns the duplicate and the doorbell keeps the original.
+    HANDLE waiter_handle() const
+    {
+        HANDLE copy = nullptr;
+        const HANDLE self = ::GetCurrentProcess();
+        if (!::DuplicateHandle(self, event_, self, &copy, 0, FALSE, DUPLICATE_SAME_ACCESS))
+            throw std::system_error(static_cast<int>(::GetLastError()), std::system_category(),
+                                    "coaudio: DuplicateHandle");
+        return copy;
+    }
+
+private:
+    HANDLE event_ = nullptr;
+};
+
+#else
 
 /// A descriptor that a foreign thread makes readable without blocking,
 /// allocating or locking, and that the io_context watches with
@@ -86,10 +153,16 @@ public:
     /// The descriptor to wait on for readability.
     int native_handle() const noexcept { return read_fd_; }
 
+    /// The descriptor for an `asio::posix::stream_descriptor`, which must
+    /// `release()` it rather than close it: the doorbell keeps it.
+    int waiter_handle() const noexcept { return read_fd_; }
+
 private:
     int read_fd_ = -1;
     int write_fd_ = -1;
 };
+
+#endif
 
 } // namespace coaudio::detail
 

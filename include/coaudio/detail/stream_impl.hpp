@@ -12,21 +12,45 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <utility>
 
 namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE::detail {
 
-/// What the io side owns: the core, and an Asio descriptor on each
-/// channel's doorbell. Shared with pending operations so that closing or
-/// destroying the stream while one is parked leaves it something valid to
-/// complete from.
+/// The Asio object that waits on a doorbell: a stream descriptor watched for
+/// readability on POSIX, an object handle watched for the signalled state on
+/// Windows. The only two places that differ are this alias and
+/// `async_wait_bell`; doorbell.hpp holds the rest.
+#if defined(_WIN32)
+template <class Executor>
+using bell_waiter = asio::windows::basic_object_handle<Executor>;
+#else
+template <class Executor>
+using bell_waiter = asio::posix::basic_stream_descriptor<Executor>;
+#endif
+
+/// Starts waiting for the doorbell behind `waiter` to ring.
+template <class Executor, class Handler>
+void async_wait_bell(bell_waiter<Executor>& waiter, Handler&& handler)
+{
+#if defined(_WIN32)
+    waiter.async_wait(std::forward<Handler>(handler));
+#else
+    waiter.async_wait(asio::posix::descriptor_base::wait_read, std::forward<Handler>(handler));
+#endif
+}
+
+/// What the io side owns: the core, and an Asio waiter on each channel's
+/// doorbell. Shared with pending operations so that closing or destroying
+/// the stream while one is parked leaves it something valid to complete
+/// from.
 template <class Executor>
 struct stream_impl {
-    using descriptor = asio::posix::basic_stream_descriptor<Executor>;
+    using descriptor = bell_waiter<Executor>;
 
     stream_impl(const Executor& ex, std::unique_ptr<stream_core> c) : core(std::move(c)), watchdog(ex)
     {
-        if (has_input(core->dir())) in_bell.emplace(ex, core->input().bell.native_handle());
-        if (has_output(core->dir())) out_bell.emplace(ex, core->output().bell.native_handle());
+        if (has_input(core->dir())) in_bell.emplace(ex, core->input().bell.waiter_handle());
+        if (has_output(core->dir())) out_bell.emplace(ex, core->output().bell.waiter_handle());
     }
     stream_impl(const stream_impl&) = delete;
     stream_impl& operator=(const stream_impl&) = delete;
@@ -34,7 +58,7 @@ struct stream_impl {
 
     /// Cancels pending waits, then closes the PortAudio stream. The doorbell
     /// descriptors belong to the core, so Asio gives them back instead of
-    /// closing them.
+    /// closing them (on Windows the waiters close their own duplicates).
     void close() noexcept
     {
         release_bells();
@@ -44,8 +68,14 @@ struct stream_impl {
 
     void release_bells() noexcept
     {
+#if defined(_WIN32)
+        error_code ignored;
+        if (in_bell && in_bell->is_open()) in_bell->close(ignored);
+        if (out_bell && out_bell->is_open()) out_bell->close(ignored);
+#else
         if (in_bell && in_bell->is_open()) in_bell->release();
         if (out_bell && out_bell->is_open()) out_bell->release();
+#endif
     }
 
     void cancel(std::error_code& ec)
@@ -364,7 +394,7 @@ private:
         }
         step_ = step::waiting;
         stream_impl<Executor>::arm_watchdog(impl_);
-        bell().async_wait(asio::posix::descriptor_base::wait_read, std::move(self));
+        async_wait_bell<Executor>(bell(), std::move(self));
     }
 
     // The most frames a parked transfer waits for. A transfer larger than
