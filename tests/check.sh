@@ -12,7 +12,9 @@
 #                                 the system's Asio 1.22, which dev covers as
 #                                 it is), each a lean -Werror build of the
 #                                 library, examples and tests that runs the
-#                                 unit and integration tiers
+#                                 unit and integration tiers; then windows:
+#                                 the unit tests and examples cross-built with
+#                                 mingw-w64, the tests run under wine
 #   bash tests/check.sh --quick   dev only
 #   bash tests/check.sh PRESET... just those presets
 #
@@ -24,10 +26,10 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 
 usage() {
-    sed -n '2,21s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+    sed -n '2,24s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
-all_presets=(dev asan tsan asio-1.28 asio-1.30 asio-1.38 boost posix)
+all_presets=(dev asan tsan asio-1.28 asio-1.30 asio-1.38 boost posix windows)
 # Runnable by name, not part of the default run: dev already builds and tests
 # everything on the system's Asio.
 extra_presets=(asio-1.22)
@@ -58,6 +60,8 @@ required_packages=(cmake make g++ clang pkg-config portaudio19-dev libasio-dev c
 # their server through ALSA's pulse plugin (libasound2-plugins).
 required_packages+=(pulseaudio pulseaudio-utils libasound2-plugins pipewire pipewire-pulse pipewire-jack
     wireplumber dbus-daemon)
+# The Windows tier (tests/windows/cross-test.sh): mingw-w64 with POSIX threads, and wine.
+required_packages+=(g++-mingw-w64-x86-64-posix wine64)
 
 is_installed() {
     # pkg-config may come as pkgconf or as the transitional pkg-config package.
