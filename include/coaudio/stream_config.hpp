@@ -90,7 +90,8 @@ struct stream_config {
     /// goes away or freezes (ALSA's `jack` plugin, a SIGSTOPped server),
     /// which no error reports. The stream stays open: later operations wait
     /// again and go on once callbacks resume. Detected within a quarter of
-    /// the timeout (at most 200 ms) after it has passed.
+    /// the timeout (at most 200 ms) after it has passed. `stop` of a
+    /// stalled output discards what is queued instead of waiting for it.
     std::chrono::milliseconds stall_timeout{0};
 };
 

@@ -103,3 +103,44 @@ TEST_CASE("without a stall timeout, a frozen device only delays a read")
         CHECK(std::chrono::steady_clock::now() - t0 >= 1500ms);
     }());
 }
+
+TEST_CASE("stopping a stalled output does not wait for queued frames that cannot play")
+{
+    // Without the stall timeout, stop waits for the queue to drain for up to
+    // the ring's duration, the host latency and a second.
+    constexpr auto stall = 300ms;
+    asio::io_context io;
+    coaudio::virtual_device dev({.sample_rate = 48000, .frames_per_block = block});
+    coaudio::output_stream s(io);
+    dev.open(s, {.stall_timeout = stall});
+    s.start();
+    std::vector<float> out(4 * block);
+
+    SECTION("after the stall was reported to a waiting write: at once")
+    {
+        test::run(io, [&]() -> asio::awaitable<void> {
+            while (s.frames_writable() > 0)
+                co_await s.async_write_frames(
+                    std::span(out).first(std::min(out.size(), s.frames_writable())), use_awaitable);
+            dev.step(1);
+            const auto [ec, n] = co_await s.async_write_frames(std::span(out), coaudio::as_tuple(use_awaitable));
+            CHECK(ec == coaudio::errc::stalled);
+        }());
+        const auto t0 = std::chrono::steady_clock::now();
+        s.stop();
+        CHECK(std::chrono::steady_clock::now() - t0 < stall / 2);
+    }
+    SECTION("with nothing waiting: after the stall timeout")
+    {
+        test::run(io, [&]() -> asio::awaitable<void> {
+            co_await s.async_write_frames(std::span(out), use_awaitable);
+        }());
+        dev.step(1);
+        const auto t0 = std::chrono::steady_clock::now();
+        s.stop();
+        const auto took = std::chrono::steady_clock::now() - t0;
+        CHECK(took >= stall);
+        CHECK(took < stall + 500ms);
+    }
+    CHECK(s.is_open()); // stopped, not closed: it may start again
+}

@@ -146,7 +146,11 @@ public:
 
     /// Stops the stream. Input stops at once; output first plays everything
     /// already written (blocking until it has), as `Pa_StopStream` does for
-    /// its own buffers. Use `async_drain` to wait without blocking.
+    /// its own buffers. Use `async_drain` to wait without blocking. With a
+    /// stall timeout, a stream whose callbacks have stopped is stopped as
+    /// `abort` does, since nothing queued can play: at once when a stall was
+    /// already reported, otherwise once the timeout has passed without a
+    /// callback.
     void stop() { throw_if(control(&stream_core::stop), "coaudio: stop"); }
     void stop(std::error_code& ec) { ec = control(&stream_core::stop); }
 

@@ -462,6 +462,15 @@ public:
     PaStream* native_handle() const noexcept { return pa_; }
     /// Callbacks run so far, for telling a stalled stream from a live one.
     std::uint64_t callbacks() const noexcept { return callbacks_.get(); }
+    /// Records that the io side found the callbacks stalled (the stall
+    /// timeout passed without one).
+    void mark_stalled() noexcept { stalled_at_.store(callbacks(), std::memory_order_relaxed); }
+    /// True from a stall until the next callback.
+    bool stalled() const noexcept
+    {
+        const std::uint64_t at = stalled_at_.load(std::memory_order_relaxed);
+        return at != no_stall && at == callbacks();
+    }
     /// Wakes every parked operation, so that it looks at the stream again.
     void wake_waiters() noexcept { wake_all(); }
     run_state state() const noexcept { return static_cast<run_state>(state_.load(std::memory_order_acquire)); }
@@ -591,15 +600,34 @@ public:
     std::error_code stop()
     {
         if (!is_open()) return make_error_code(errc::not_open);
+        // A stalled host plays nothing more, and some (Windows' MME and
+        // DirectSound) wait seconds in Pa_StopStream for output that never
+        // plays: stop it as abort does.
+        if (stalled()) return halt(&Pa_AbortStream);
         if (out_ && state() == run_state::running && out_->ring.write_available() != out_->ring.capacity()) {
             request_drain();
             // The callback completes the stream once the ring is empty; wait
-            // for that, bounded by the ring's duration plus the host latency.
+            // for that, bounded by the ring's duration plus the host latency,
+            // and, with a stall timeout, by callbacks that stop coming: a
+            // stalled host plays nothing more, however long stop waits.
             const double seconds =
                 double(out_->ring.capacity()) / out_->params.sample_rate + out_->params.latency + 1.0;
-            const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-            while (state() == run_state::draining && std::chrono::steady_clock::now() < deadline)
+            auto now = std::chrono::steady_clock::now();
+            const auto deadline = now + std::chrono::duration<double>(seconds);
+            const auto stall = out_->params.stall_timeout;
+            std::uint64_t seen = callbacks();
+            auto seen_at = now;
+            while (state() == run_state::draining && now < deadline) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                now = std::chrono::steady_clock::now();
+                if (stall.count() == 0) continue;
+                if (const std::uint64_t n = callbacks(); n != seen) {
+                    seen = n;
+                    seen_at = now;
+                } else if (now - seen_at >= stall) {
+                    break;
+                }
+            }
         }
         return halt(&Pa_StopStream);
     }
@@ -934,6 +962,9 @@ private:
     bool owns_library_ = false;
     external_driver* driver_ = nullptr;
     single_writer_counter callbacks_;
+    static constexpr std::uint64_t no_stall = ~std::uint64_t{0};
+    /// The callback count when the io side last found the stream stalled.
+    std::atomic<std::uint64_t> stalled_at_{no_stall};
     std::atomic<int> state_{static_cast<int>(run_state::stopped)};
 };
 

@@ -139,6 +139,7 @@ struct stream_impl {
         if (now - seen_at < stall) return;
         ++stall_epoch; // the parked operations see it when they wake
         seen_at = now;
+        core->mark_stalled(); // and stop() does not wait for a drain that cannot come
         core->wake_waiters();
     }
 
