@@ -6,6 +6,8 @@
 
 #include <jack/jack.h>
 
+#include "support/tone.hpp" // test::sine, test::zero_crossing_frequency, for the loopback tests
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -121,34 +123,6 @@ inline int jack_device_index()
             d.max_output_channels > 0)
             return d.index;
     throw std::runtime_error("no JACK device: is JACK_DEFAULT_SERVER set and the server running?");
-}
-
-/// `frames` of a sine at `freq` Hz and `amplitude`, starting at phase index `start`.
-inline std::vector<float> sine(std::size_t frames, double freq, double amplitude, double rate,
-                               std::size_t start = 0)
-{
-    std::vector<float> out(frames);
-    for (std::size_t i = 0; i < frames; ++i)
-        out[i] = static_cast<float>(
-            amplitude * std::sin(2.0 * std::numbers::pi * freq * double(start + i) / rate));
-    return out;
-}
-
-/// Frequency estimated from rising and falling zero crossings.
-inline double zero_crossing_frequency(std::span<const float> x, double rate)
-{
-    std::size_t crossings = 0;
-    std::optional<std::size_t> first, last;
-    for (std::size_t i = 1; i < x.size(); ++i) {
-        if ((x[i - 1] < 0.0f) != (x[i] < 0.0f)) {
-            ++crossings;
-            if (!first) first = i;
-            last = i;
-        }
-    }
-    if (crossings < 2) return 0.0;
-    // Two crossings per period, measured between the first and the last.
-    return double(crossings - 1) / 2.0 / (double(*last - *first) / rate);
 }
 
 } // namespace test
