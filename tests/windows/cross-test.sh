@@ -15,6 +15,16 @@
 # default /usr/lib/wine/wine64 or wine64 on PATH), COAUDIO_TEST_TIMEOUT
 # (seconds per test program, default 900).
 #
+# Then, when PulseAudio is installed, real audio: wine's winepulse driver
+# reaches a private headless PulseAudio server (tests/pulse/desktop-server.sh)
+# whose null sink wine lists as "Null Output". tests/windows/desktop_test.cpp
+# plays a 1 kHz tone into it and reads it back from its monitor through
+# PortAudio's WASAPI, DirectSound and MME hosts; the server is SIGKILLed under
+# a pending read and write on each host (both must fail within the stall
+# timeout, and stop, close and the destructors return at once), restarted,
+# and a new process streams again; and the examples tone and meter play and
+# measure a tone as a user runs them. COAUDIO_TEST_WINE_AUDIO=OFF skips it.
+#
 # Exit status: 0 when every test program passed, 1 otherwise.
 set -euo pipefail
 
@@ -132,6 +142,9 @@ for f in "$checkout"/tests/unit/*.cpp "$checkout"/tests/concurrent/*.cpp; do
     tests+=("$name:$f")
 done
 
+# Real audio under wine (see the top): built always, run with a server.
+desktop_tests=("windows_desktop_test:$checkout/tests/windows/desktop_test.cpp")
+
 # The examples that need nothing but coaudio (play_file and record need
 # libsndfile, which is not cross-built here).
 examples=()
@@ -167,6 +180,9 @@ program_rules() {
     for t in "${tests[@]}"; do
         program_rules "$build/bin/${t%%:*}.exe" "$obj/${t%%:*}.o" "${t#*:}" \
             "${windows_test_flags[${t%%:*}]:-}" "$obj/catch_main.o"
+    done
+    for t in "${desktop_tests[@]}"; do
+        program_rules "$build/bin/${t%%:*}.exe" "$obj/${t%%:*}.o" "${t#*:}" "" "$obj/catch_main.o"
     done
     for e in "${examples[@]}"; do
         program_rules "$build/examples/${e%%:*}.exe" "$obj/example_${e%%:*}.o" "${e#*:}" \
@@ -231,6 +247,112 @@ run_example meter --help
 run_example meter --list
 run_example devices
 
+# ---- Real audio under wine: winepulse and a private PulseAudio server ----------
+
+wine_audio_started=$(date +%s)
+pulse_dir=$build/pulse
+# One server at a time; the last one started is stopped on any exit.
+pulse() { bash "$checkout/tests/pulse/desktop-server.sh" pulse "$1" "$pulse_dir" >>"$build/logs/pulse.log" 2>&1; }
+trap '[[ -f $pulse_dir/pids ]] && pulse stop' EXIT
+
+# A desktop test case under wine; its log is kept, its verdict printed.
+desktop_case() { # label, log name, Catch2 filter
+    local status=0 t0
+    t0=$(date +%s)
+    (cd "$build/bin" && timeout 120 "$WINE" windows_desktop_test.exe "$3") >"$build/logs/$2.log" 2>&1 || status=$?
+    report_case "$1" "$2" "$status" "$t0"
+}
+report_case() { # label, log name, exit status, start time
+    local log=$build/logs/$2.log
+    if [[ $3 -eq 0 ]]; then
+        printf 'PASS %-44s %4ss\n' "$1" $(($(date +%s) - $4))
+    else
+        printf 'FAIL %-44s %4ss  exit %s  (log: %s)\n' "$1" $(($(date +%s) - $4)) "$3" "$log"
+        failed+=("$1")
+    fi
+    grep -E '^(output|input|loopback|flowing|.*: read ended|stop )' "$log" | sed 's/^/     /' || true
+}
+
+# The server is SIGKILLed once the program says both directions flow and a
+# read and a write are pending.
+server_loss_case() { # host API
+    local name log status=0 t0 pid
+    name="server killed: $1"
+    log=$build/logs/server-loss-${1// /-}.log
+    t0=$(date +%s)
+    pulse start || return 1
+    (cd "$build/bin" && COAUDIO_WINE_HOST_API="$1" timeout 120 "$WINE" windows_desktop_test.exe "[server_loss]") \
+        >"$log" 2>&1 &
+    local wine_pid=$!
+    for _ in $(seq 600); do
+        grep -q coaudio-ready-for-kill "$log" 2>/dev/null && break
+        kill -0 "$wine_pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    pid=$(awk '$1 == "pulseaudio" {print $2}' "$pulse_dir/pids")
+    [[ -n $pid ]] && kill -KILL "$pid"
+    wait "$wine_pid" || status=$?
+    pulse stop
+    report_case "$name" "server-loss-${1// /-}" "$status" "$t0"
+}
+
+if [[ ${COAUDIO_TEST_WINE_AUDIO:-ON} == OFF ]]; then
+    echo "== real audio under wine: skipped (COAUDIO_TEST_WINE_AUDIO=OFF)"
+elif ! command -v pulseaudio >/dev/null 2>&1 || ! command -v pactl >/dev/null 2>&1; then
+    echo "== real audio under wine: skipped: no pulseaudio or pactl (Debian: pulseaudio pulseaudio-utils)"
+else
+    echo "== real audio under wine: winepulse on a private PulseAudio server"
+    rm -rf "$pulse_dir"
+    mkdir -p "$pulse_dir"
+    export XDG_RUNTIME_DIR=$pulse_dir/run PULSE_SERVER=unix:$pulse_dir/run/pulse/native
+    if pulse start; then
+        desktop_case "tone loopback: WASAPI" loopback-wasapi "[wasapi]"
+        desktop_case "tone loopback: DirectSound" loopback-directsound "[directsound]"
+        desktop_case "tone loopback: MME" loopback-mme "[mme]"
+        # The examples, as a user runs them: tone plays into the sink, the
+        # meter (its output a pipe, so plain lines) reads the monitor.
+        devices_list=$(cd "$build/examples" && timeout 60 "$WINE" devices.exe </dev/null 2>&1 || true)
+        sink=$(sed -n 's/^[<> ]*\([0-9]\+\) Null Output, Windows WASAPI.*/\1/p' <<<"$devices_list")
+        monitor=$(sed -n 's/^[<> ]*\([0-9]\+\) Monitor of Null Output, Windows WASAPI.*/\1/p' <<<"$devices_list")
+        t0=$(date +%s)
+        status=0
+        (cd "$build/examples" && timeout 60 "$WINE" tone.exe --device "$sink" --amplitude 0.5 --freq 1000 \
+            --channels 2 --rate 48000 --seconds 6 </dev/null) >"$build/logs/example-tone.log" 2>&1 &
+        tone_pid=$!
+        sleep 1
+        (cd "$build/examples" && timeout 60 "$WINE" meter.exe --device "$monitor" --seconds 3 </dev/null) \
+            >"$build/logs/example-meter.log" 2>&1 || status=$?
+        wait "$tone_pid" || status=$?
+        # Three one-second lines; the last has heard the tone throughout:
+        # a 0.5 sine reads -9.03 dBFS RMS and -6.02 dBFS peak.
+        last=$(grep -i 'rms' "$build/logs/example-meter.log" | tail -n 1)
+        if [[ $status -eq 0 ]] && awk -v line="$last" 'BEGIN {
+            if (match(line, /[Rr][Mm][Ss][=: ]+-?[0-9.]+/) == 0) exit 1
+            split(substr(line, RSTART, RLENGTH), a, /[=: ]+/); rms = a[2] + 0
+            if (match(line, /[Pp][Ee][Aa][Kk][=: ]+-?[0-9.]+/) == 0) exit 1
+            split(substr(line, RSTART, RLENGTH), b, /[=: ]+/); peak = b[2] + 0
+            exit !((rms + 9.03) ^ 2 < 0.25 && (peak + 6.02) ^ 2 < 0.25) }'; then
+            printf 'PASS %-44s %4ss\n' "examples: tone into the sink, meter reads it" $(($(date +%s) - t0))
+        else
+            printf 'FAIL %-44s %4ss  exit %s  (logs: %s)\n' "examples: tone into the sink, meter reads it" \
+                $(($(date +%s) - t0)) "$status" "$build/logs/example-{tone,meter}.log"
+            failed+=("examples: tone and meter")
+        fi
+        sed 's/^/     /' "$build/logs/example-meter.log"
+        pulse stop
+        for host in "Windows WASAPI" "Windows DirectSound" "MME"; do
+            server_loss_case "$host"
+        done
+        # After the losses, a new server and a new process stream again.
+        pulse start && desktop_case "after a restart, a new process streams" loopback-after-restart "[wasapi]"
+        pulse stop
+    else
+        echo "FAIL the private PulseAudio server did not start (log: $build/logs/pulse.log)"
+        failed+=("pulse server")
+    fi
+fi
+wine_audio_finished=$(date +%s)
+
 for name in "${!windows_skips[@]}"; do
     echo "SKIP $name: ${windows_skips[$name]}"
 done
@@ -238,9 +360,10 @@ for name in "${!windows_test_flags[@]}"; do
     echo "NOTE $name built with ${windows_test_flags[$name]} (see the top of this script)"
 done
 echo "== times: PortAudio $((pa_built - started))s, tests build $((built - pa_built))s," \
-    "wine prefix $((prefix_ready - built))s, wine run $((finished - prefix_ready))s"
+    "wine prefix $((prefix_ready - built))s, wine run $((finished - prefix_ready))s," \
+    "real audio $((wine_audio_finished - wine_audio_started))s"
 if ((${#failed[@]} > 0)); then
-    echo "== ${#failed[@]} of ${#tests[@]} test programs failed under wine: ${failed[*]}"
+    echo "== ${#failed[@]} failed under wine: ${failed[*]}"
     exit 1
 fi
 echo "== all ${#tests[@]} test programs passed under wine"
