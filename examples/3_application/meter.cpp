@@ -13,8 +13,8 @@
 // prints one plain line per interval instead, for scripts and logs.
 //
 // On Windows the bars need a console that takes ANSI sequences (Windows 10
-// and later); keys are not read there, since Asio cannot wait on a console's
-// input, so Ctrl-C quits; and a closed pipe is noticed at the next write.
+// and later); keys come as the console's input records, which Asio waits for
+// on the console's input handle; and a closed pipe is noticed at the next write.
 #include <coaudio/coaudio.hpp>
 
 #include <asio.hpp>
@@ -253,7 +253,10 @@ public:
             std::abort();
         });
 #if defined(_WIN32)
-        (void)keys; // never true on Windows: see main()
+        // The console's modes stay: input records come raw whatever its line
+        // mode (which shapes only ReadConsole and ReadFile), and Ctrl-C stays
+        // a signal.
+        (void)keys;
 #else
         if (keys && ::tcgetattr(STDIN_FILENO, &g_terminal.saved) == 0) {
             g_terminal.termios_saved = true;
@@ -391,7 +394,10 @@ public:
 #if defined(_WIN32)
         // No SIGHUP or SIGQUIT, and no TERM: a console that takes ANSI
         // sequences takes colours (main() checked).
-        (void)keys; // never true on Windows: see main()
+        HANDLE input = nullptr;
+        if (keys && ::DuplicateHandle(::GetCurrentProcess(), ::GetStdHandle(STD_INPUT_HANDLE),
+                                      ::GetCurrentProcess(), &input, 0, FALSE, DUPLICATE_SAME_ACCESS))
+            keys_.emplace(io, input);
 #else
         signals_.add(SIGHUP);
         signals_.add(SIGQUIT);
@@ -425,8 +431,8 @@ public:
         spawn(watch_signals());
 #if !defined(_WIN32)
         if (output_) watch_output();
-        if (keys_) spawn(read_keys());
 #endif
+        if (keys_) spawn(read_keys());
         io_.run();
         // From here on a signal takes its default action again: if closing
         // the stream hangs, Ctrl-C still ends the program.
@@ -444,15 +450,8 @@ public:
         return status_;
     }
 
-    /// Whether `q` and `r` are read (never on Windows: see the top).
-    bool reads_keys() const noexcept
-    {
-#if defined(_WIN32)
-        return false;
-#else
-        return keys_.has_value();
-#endif
-    }
+    /// Whether `q` and `r` are read.
+    bool reads_keys() const noexcept { return keys_.has_value(); }
 
     /// Why the meter stopped, if not because it was asked to.
     const std::string& failure() const noexcept { return failure_; }
@@ -481,8 +480,8 @@ private:
         final_counters_ = mic_.counters();
         timer_.cancel();
         signals_.cancel();
-#if !defined(_WIN32)
         if (keys_) keys_->cancel();
+#if !defined(_WIN32)
         if (output_) output_->cancel();
 #endif
         // The pending read completes with operation_aborted. The stream is
@@ -553,7 +552,35 @@ private:
         (void)signal;
     }
 
-#if !defined(_WIN32)
+    void key(char k)
+    {
+        if (k == 'q' || k == 'Q') quit(exit_ok);
+        if (k == 'r' || k == 'R')
+            for (auto& h : holds_)
+                h.reset();
+    }
+
+#if defined(_WIN32)
+    // The console's input handle is signalled while input records wait, so
+    // Asio waits on it as on any kernel object; ReadConsoleInput then takes
+    // what is there without blocking. Records that are not key presses
+    // (key releases, focus, resizing) are taken and ignored.
+    asio::awaitable<void> read_keys()
+    {
+        INPUT_RECORD records[32];
+        while (!quitting_) { // `q` calls quit() from here, with no wait pending to cancel
+            auto [ec] = co_await keys_->async_wait(coaudio::as_tuple(asio::use_awaitable));
+            if (ec || quitting_) co_return;
+            DWORD waiting = 0, n = 0;
+            if (!::GetNumberOfConsoleInputEvents(keys_->native_handle(), &waiting)) co_return;
+            if (waiting == 0) continue;
+            if (!::ReadConsoleInputW(keys_->native_handle(), records, std::min<DWORD>(waiting, 32), &n)) co_return;
+            for (const INPUT_RECORD& r : std::span(records, n))
+                if (r.EventType == KEY_EVENT && r.Event.KeyEvent.bKeyDown && r.Event.KeyEvent.uChar.UnicodeChar < 128)
+                    key(static_cast<char>(r.Event.KeyEvent.uChar.UnicodeChar));
+        }
+    }
+#else
     asio::awaitable<void> read_keys()
     {
         char keys[64];
@@ -561,12 +588,8 @@ private:
             auto [ec, n] = co_await keys_->async_read_some(asio::buffer(keys),
                                                            coaudio::as_tuple(asio::use_awaitable));
             if (ec || quitting_) co_return; // cancelled, or the terminal went away (SIGHUP follows)
-            for (char k : std::string_view(keys, n)) {
-                if (k == 'q' || k == 'Q') quit(exit_ok);
-                if (k == 'r' || k == 'R')
-                    for (auto& h : holds_)
-                        h.reset();
-            }
+            for (char k : std::string_view(keys, n))
+                key(k);
         }
     }
 #endif
@@ -793,7 +816,9 @@ private:
     coaudio::level_accumulator acc_;
     asio::steady_timer timer_;
     asio::signal_set signals_;
-#if !defined(_WIN32)
+#if defined(_WIN32)
+    std::optional<asio::windows::object_handle> keys_; // the console's input
+#else
     std::optional<asio::posix::stream_descriptor> keys_;
     std::optional<asio::posix::stream_descriptor> output_; // a pipe on standard output
 #endif
@@ -887,7 +912,8 @@ int run(int argc, char** argv)
 #if defined(_WIN32)
     // Bars only where the console takes ANSI sequences; elsewhere plain lines.
     const bool terminal = ::_isatty(1) != 0 && console_takes_ansi();
-    const bool keys = false;
+    DWORD input_mode = 0;
+    const bool keys = ::GetConsoleMode(::GetStdHandle(STD_INPUT_HANDLE), &input_mode) != 0;
 #else
     const bool terminal = ::isatty(STDOUT_FILENO) != 0;
     const bool keys = owns_terminal(STDIN_FILENO);

@@ -273,6 +273,41 @@ report_case() { # label, log name, exit status, start time
     grep -E '^(output|input|loopback|flowing|.*: read ended|stop )' "$log" | sed 's/^/     /' || true
 }
 
+# The meter in a console (wine's, on a tmux terminal), as a user runs it: it
+# shows its bars and the keys it reads, and `q` quits it with status 0.
+meter_keys() { # capture device index
+    local session=coaudio-wine-meter-$$ status_file=$build/logs/meter-keys.status t0 status=""
+    local screen=$build/logs/meter-keys.screen
+    rm -f "$status_file"
+    t0=$(date +%s)
+    # A tmux server of its own, and the environment said outright: a
+    # running server would give the session its own environment instead.
+    local tm=(tmux -L "$session")
+    "${tm[@]}" new-session -d -s "$session" -x 100 -y 20 \
+        "cd '$build/examples' && env WINEPREFIX='$WINEPREFIX' WINEDEBUG=-all XDG_RUNTIME_DIR='$XDG_RUNTIME_DIR' \
+         PULSE_SERVER='$PULSE_SERVER' '$WINE' meter.exe --device $1 --interval 250; echo \$? > '$status_file'"
+    # The bars are up once the device line is drawn.
+    for _ in $(seq 300); do
+        "${tm[@]}" capture-pane -p -t "$session" >"$screen" 2>/dev/null || break
+        grep -q 'q quits' "$screen" && grep -q 'running' "$screen" && break
+        sleep 0.1
+    done
+    "${tm[@]}" send-keys -t "$session" q
+    for _ in $(seq 100); do
+        [[ -s $status_file ]] && break
+        sleep 0.1
+    done
+    [[ -s $status_file ]] && status=$(cat "$status_file")
+    "${tm[@]}" kill-server 2>/dev/null || true
+    if grep -q 'q quits' "$screen" && [[ $status == 0 ]]; then
+        printf 'PASS %-44s %4ss\n' "meter in a console: shows its keys, q quits" $(($(date +%s) - t0))
+    else
+        printf 'FAIL %-44s %4ss  exit %s  (screen: %s)\n' "meter in a console: shows its keys, q quits" \
+            $(($(date +%s) - t0)) "${status:-none}" "$screen"
+        failed+=("meter keys")
+    fi
+}
+
 # The server is SIGKILLed once the program says both directions flow and a
 # read and a write are pending.
 server_loss_case() { # host API
@@ -339,6 +374,11 @@ else
             failed+=("examples: tone and meter")
         fi
         sed 's/^/     /' "$build/logs/example-meter.log"
+        if command -v tmux >/dev/null 2>&1; then
+            meter_keys "$monitor"
+        else
+            echo "SKIP meter keys in a console: no tmux"
+        fi
         pulse stop
         for host in "Windows WASAPI" "Windows DirectSound" "MME"; do
             server_loss_case "$host"
