@@ -9,7 +9,9 @@
 # pristine sources asio-1.38.2.tar.gz and portaudio-19.7.0.tar.gz in
 # <checkout>/../shared/deps (or $COAUDIO_DEPS_DIR), plus Catch2 2's single
 # header (/usr/include/catch2/catch.hpp, or $COAUDIO_CATCH2_HEADER). When any
-# of them is missing it prints coaudio-test-skipped and exits 0.
+# of them is missing it prints coaudio-test-skipped and exits 0. With
+# libsndfile's header (/usr/include/sndfile.h, or $COAUDIO_SNDFILE_HEADER) it
+# also compiles the examples play_file and record, without linking them.
 #
 # Environment: JOBS (parallel compiles, default 2), WINE (the wine64 loader,
 # default /usr/lib/wine/wine64 or wine64 on PATH), COAUDIO_TEST_TIMEOUT
@@ -145,16 +147,27 @@ done
 # Real audio under wine (see the top): built always, run with a server.
 desktop_tests=("windows_desktop_test:$checkout/tests/windows/desktop_test.cpp")
 
-# The examples that need nothing but coaudio (play_file and record need
-# libsndfile, which is not cross-built here).
+# The examples that need nothing but coaudio. play_file and record need
+# libsndfile, which is not built for mingw here: they (and coaudio/sndfile.hpp)
+# are compiled against libsndfile's header, a plain C header the same on every
+# platform, and not linked.
 examples=()
+sndfile_examples=()
+sndfile_header=${COAUDIO_SNDFILE_HEADER:-/usr/include/sndfile.h}
 for f in "$checkout"/examples/[0-9]_*/*.cpp; do
     name=$(basename "$f" .cpp)
     case $name in
-    play_file | record) continue ;;
+    play_file | record) sndfile_examples+=("$name:$f") ;;
+    *) examples+=("$name:$f") ;;
     esac
-    examples+=("$name:$f")
 done
+mkdir -p "$build/sndfile"
+if [[ -f $sndfile_header ]]; then
+    ln -sf "$sndfile_header" "$build/sndfile/sndfile.h"
+else
+    echo "NOTE $sndfile_header not found: play_file and record are not compiled"
+    sndfile_examples=()
+fi
 
 obj=$build/obj
 mkdir -p "$obj" "$build/bin" "$build/examples"
@@ -188,10 +201,16 @@ program_rules() {
         program_rules "$build/examples/${e%%:*}.exe" "$obj/example_${e%%:*}.o" "${e#*:}" \
             "-I$checkout/examples" ""
     done
+    for e in "${sndfile_examples[@]}"; do
+        echo "all: $obj/example_${e%%:*}.o"
+        echo "$obj/example_${e%%:*}.o: ${e#*:}"
+        echo "	\$(CXX) \$(CXXFLAGS) -I$checkout/examples -isystem $build/sndfile -MMD -MP -c -o \$@ \$<"
+    done
     echo "-include $obj/*.d"
 } >"$makefile"
 
-echo "== coaudio tests (${#tests[@]} programs) and examples (${#examples[@]}), mingw-w64 $($cxx -dumpfullversion), -j$jobs"
+echo "== coaudio tests (${#tests[@]} programs) and examples (${#examples[@]}, and ${#sndfile_examples[@]}" \
+    "compiled only), mingw-w64 $($cxx -dumpfullversion), -j$jobs"
 make -f "$makefile" -j "$jobs" --no-print-directory all
 built=$(date +%s)
 
