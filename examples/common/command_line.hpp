@@ -82,9 +82,7 @@ public:
     {
         options_.push_back({name, true, [&out, name, l](const std::string& v) {
                                 double d = 0;
-                                if (!parse_number(v, d))
-                                    return name + ": '" + v + "' is not a number";
-                                if (auto e = check(name, d, l); !e.empty()) return e;
+                                if (auto e = read_number(name, v, l, d); !e.empty()) return e;
                                 out = static_cast<Number>(d);
                                 return std::string();
                             }});
@@ -98,9 +96,7 @@ public:
     {
         options_.push_back({"--stall-timeout", true, [&out](const std::string& v) {
                                 double d = 0;
-                                if (!parse_number(v, d))
-                                    return "--stall-timeout: '" + v + "' is not a number";
-                                if (auto e = check("--stall-timeout", d, {.min = 0, .max = 3600}); !e.empty())
+                                if (auto e = read_number("--stall-timeout", v, {.min = 0, .max = 3600}, d); !e.empty())
                                     return e;
                                 out = std::chrono::milliseconds(std::llround(d * 1000));
                                 return std::string();
@@ -117,8 +113,7 @@ public:
                                     return name + ": '" + v + "' is not a number";
                                 if (d != std::floor(d))
                                     return name + ": '" + v + "' is not a whole number";
-                                if (auto e = check(name, d, {double(lo), double(hi)}); !e.empty())
-                                    return e;
+                                if (auto e = check(name, d, {double(lo), double(hi)}); !e.empty()) return e;
                                 out = static_cast<Integer>(d);
                                 return std::string();
                             }});
@@ -230,6 +225,14 @@ Exit status: 0 on success, also when stopped by Ctrl-C, SIGTERM or a reader
 that has gone (`| head`); 1 when it fails while running; 2 when no device
 can be opened with the settings asked for; 64 on a bad command line.
 )";
+
+    // Reads `v`, the value of option `name`, into `out`: the message of what
+    // is wrong with it, or empty.
+    static std::string read_number(const std::string& name, const std::string& v, limits l, double& out)
+    {
+        if (!parse_number(v, out)) return name + ": '" + v + "' is not a number";
+        return check(name, out, l);
+    }
 
     static bool parse_number(const std::string& s, double& out)
     {

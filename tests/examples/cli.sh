@@ -84,6 +84,10 @@ usage_error tone "--amplitude must be from 0 to 1" --amplitude 2
 usage_error tone "--amplitude: 'nan' is not a number" --amplitude nan
 usage_error tone "--seconds: 'inf' is not a number" --seconds inf
 usage_error tone "--seconds must be from 0 to 86400" --seconds -1
+for program in tone record passthrough; do
+    usage_error "$program" "--stall-timeout: 'abc' is not a number" --stall-timeout abc
+    usage_error "$program" "--stall-timeout must be from 0 to 3600" --stall-timeout -1
+done
 usage_error oneshot "--amplitude must be from 0 to 1" --amplitude -0.5
 usage_error oneshot "--seconds must be above 0" --seconds 0
 usage_error record "--seconds must be above 0" --seconds 0 take.wav
