@@ -209,16 +209,8 @@ public:
     static std::unique_ptr<stream_core> open(direction dir, const stream_config* in_cfg, const stream_config* out_cfg,
                                              std::error_code& ec, std::string& why)
     {
-        ec = acquire_library();
-        if (ec) return nullptr;
-        // Any early return below hands the reference back via lib's destructor.
-        struct lib_ref {
-            bool held = true;
-            ~lib_ref()
-            {
-                if (held) release_library();
-            }
-        } lib;
+        library_ref lib; // any early return below hands it back
+        if ((ec = lib.error())) return nullptr;
 
         stream_params in_p, out_p;
         PaStreamParameters in_sp{}, out_sp{};
@@ -265,8 +257,7 @@ public:
                 }
             }
         }
-        core->owns_library_ = true;
-        lib.held = false;
+        core->lib_ = std::move(lib);
         return core;
     }
 
@@ -275,7 +266,8 @@ public:
     static std::error_code check(direction dir, const stream_config* in_cfg, const stream_config* out_cfg,
                                  std::string& why)
     {
-        std::error_code ec = acquire_library();
+        const library_ref lib;
+        std::error_code ec = lib.error();
         if (ec) return ec;
         stream_params in_p, out_p;
         PaStreamParameters in_sp{}, out_sp{};
@@ -287,7 +279,6 @@ public:
                                                      has_input(dir) ? in_p.sample_rate : out_p.sample_rate));
             if (ec) why = refusal(ec, dir, in_p, out_p);
         }
-        release_library();
         return ec;
     }
 
@@ -570,7 +561,7 @@ public:
             // stream is therefore left open on purpose, with its library
             // reference: a small leak instead of a hung application.
             pa_ = nullptr;
-            owns_library_ = false;
+            lib_.leak();
         }
         state_.store(static_cast<int>(run_state::stopping), std::memory_order_release);
         if (driver_ != nullptr) {
@@ -584,10 +575,7 @@ public:
         }
         state_.store(static_cast<int>(run_state::closed), std::memory_order_release);
         wake_all();
-        if (owns_library_) {
-            owns_library_ = false;
-            release_library();
-        }
+        lib_.reset();
     }
 
     /// Attaches (or, with null, forgets) the external driver of a core with no
@@ -869,7 +857,7 @@ private:
     std::optional<channel> in_;
     std::optional<channel> out_;
     PaStream* pa_ = nullptr;
-    bool owns_library_ = false;
+    library_ref lib_{nullptr}; ///< held by a core with a PortAudio stream behind it
     external_driver* driver_ = nullptr;
     single_writer_counter callbacks_;
     static constexpr std::uint64_t no_stall = ~std::uint64_t{0};
