@@ -7,7 +7,8 @@
 
 #include <coaudio/detail/doorbell.hpp>
 #include <coaudio/detail/lockfree.hpp>
-#include <coaudio/device.hpp>
+#include <coaudio/detail/open_params.hpp>
+#include <coaudio/detail/stream_params.hpp>
 #include <coaudio/error.hpp>
 #include <coaudio/library.hpp>
 #include <coaudio/ring.hpp>
@@ -18,24 +19,15 @@
 #include <portaudio.h>
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <chrono>
-#include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
-#include <vector>
 
 namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE::detail {
-
-enum class direction : unsigned char { input, output, duplex };
-
-constexpr bool has_input(direction d) noexcept { return d != direction::output; }
-constexpr bool has_output(direction d) noexcept { return d != direction::input; }
 
 /// Stream life as both threads see it.
 enum class run_state : int {
@@ -46,41 +38,6 @@ enum class run_state : int {
     finished, ///< the callback completed the stream (drained)
     lost,     ///< the stream ended without being asked to: device or server gone
     closed,
-};
-
-/// No audio path has a latency longer than this, in seconds; a host that
-/// reports one is wrong.
-inline constexpr double max_plausible_latency = 10.0;
-
-/// The latency a host reports, unless it cannot be one: PortAudio's JACK
-/// host under pipewire-jack reports 2^32 frames (a day), and the waits that
-/// are bounded by the latency would then last a day. Such a figure is
-/// replaced by `fallback`, the latency that was asked for.
-constexpr double plausible_latency(double reported, double fallback) noexcept
-{
-    return reported >= 0 && reported <= max_plausible_latency ? reported : fallback; // NaN fails both
-}
-
-/// The resolved parameters of one direction of an open stream.
-struct stream_params {
-    int device = -1;
-    int channels = 1;
-    sample_format format = sample_format::float32;
-    double sample_rate = 0;
-    /// Frames per callback. Once callbacks have run: the count the host
-    /// passes, as the last callback saw it. Before that: the size asked for,
-    /// 0 when the host was left to choose.
-    unsigned long frames_per_block = 0;
-    /// Seconds between the converter and the callback (input: ADC to
-    /// callback; output: callback to DAC). What PortAudio granted at open;
-    /// where that is 0 (PortAudio's JACK host leaves out the period in
-    /// flight, and a dummy server adds nothing else), the delay the host's
-    /// callback timestamps show, once callbacks have run. 0 means the host
-    /// has reported no latency at all.
-    double latency = 0;
-    bool overflow_is_error = false;
-    std::chrono::milliseconds stall_timeout{0};
-    std::size_t frame_bytes() const noexcept { return sample_bytes(format) * static_cast<std::size_t>(channels); }
 };
 
 /// One direction's half of the bridge: its ring, parked word and doorbell,
@@ -212,19 +169,15 @@ public:
         library_ref lib; // any early return below hands it back
         if ((ec = lib.error())) return nullptr;
 
-        stream_params in_p, out_p;
-        PaStreamParameters in_sp{}, out_sp{};
-        ec = resolve_pair(dir, in_cfg, out_cfg, in_p, in_sp, out_p, out_sp, why);
-        if (ec) return nullptr;
-        const double rate = has_input(dir) ? in_p.sample_rate : out_p.sample_rate;
-        const unsigned long block = has_input(dir) ? in_p.frames_per_block : out_p.frames_per_block;
+        open_params::resolved r;
+        if ((ec = open_params::resolve(dir, in_cfg, out_cfg, r, why))) return nullptr;
 
         std::unique_ptr<stream_core> core;
         try {
             if (dir == direction::duplex)
-                core = std::make_unique<stream_core>(in_p, in_cfg->ring_frames, out_p, out_cfg->ring_frames);
+                core = std::make_unique<stream_core>(r.in, in_cfg->ring_frames, r.out, out_cfg->ring_frames);
             else
-                core = std::make_unique<stream_core>(dir, has_input(dir) ? in_p : out_p,
+                core = std::make_unique<stream_core>(dir, has_input(dir) ? r.in : r.out,
                                                      has_input(dir) ? in_cfg->ring_frames : out_cfg->ring_frames);
         } catch (const std::system_error& e) {
             ec = e.code();
@@ -232,14 +185,12 @@ public:
         }
         {
             std::lock_guard lock(control_mutex());
-            const PaStreamParameters* in = has_input(dir) ? &in_sp : nullptr;
-            const PaStreamParameters* out = has_output(dir) ? &out_sp : nullptr;
-            ec = map_open_error(Pa_IsFormatSupported(in, out, rate));
-            if (ec) why = refusal(ec, dir, in_p, out_p);
+            ec = open_params::check_format(r, why);
             if (!ec) {
-                ec = map_open_error(Pa_OpenStream(&core->pa_, in, out, rate,
-                                                  block == 0 ? paFramesPerBufferUnspecified : block, paNoFlag,
-                                                  &stream_core::pa_callback, core.get()));
+                const unsigned long block = r.frames_per_block();
+                ec = open_params::map_error(Pa_OpenStream(&core->pa_, r.pa_input(), r.pa_output(), r.sample_rate(),
+                                                          block == 0 ? paFramesPerBufferUnspecified : block, paNoFlag,
+                                                          &stream_core::pa_callback, core.get()));
             }
             if (ec) {
                 core->pa_ = nullptr;
@@ -259,27 +210,6 @@ public:
         }
         core->lib_ = std::move(lib);
         return core;
-    }
-
-    /// Checks a configuration the way `open` would, without opening
-    /// anything; `why` as for `open`.
-    static std::error_code check(direction dir, const stream_config* in_cfg, const stream_config* out_cfg,
-                                 std::string& why)
-    {
-        const library_ref lib;
-        std::error_code ec = lib.error();
-        if (ec) return ec;
-        stream_params in_p, out_p;
-        PaStreamParameters in_sp{}, out_sp{};
-        ec = resolve_pair(dir, in_cfg, out_cfg, in_p, in_sp, out_p, out_sp, why);
-        if (!ec) {
-            std::lock_guard lock(control_mutex());
-            ec = map_open_error(Pa_IsFormatSupported(has_input(dir) ? &in_sp : nullptr,
-                                                     has_output(dir) ? &out_sp : nullptr,
-                                                     has_input(dir) ? in_p.sample_rate : out_p.sample_rate));
-            if (ec) why = refusal(ec, dir, in_p, out_p);
-        }
-        return ec;
     }
 
     stream_core(const stream_core&) = delete;
@@ -583,183 +513,6 @@ public:
     void set_driver(external_driver* d) noexcept { driver_ = d; }
 
 private:
-    static std::error_code map_open_error(PaError e) noexcept
-    {
-        switch (e) {
-        case paInvalidSampleRate: return make_error_code(errc::invalid_sample_rate);
-        case paInvalidChannelCount: return make_error_code(errc::invalid_channels);
-        case paInvalidDevice: return make_error_code(errc::device_not_found);
-        case paSampleFormatNotSupported: return make_error_code(errc::invalid_format);
-        default: return pa_error(e);
-        }
-    }
-
-    static std::error_code resolve_pair(direction dir, const stream_config* in_cfg, const stream_config* out_cfg,
-                                        stream_params& in_p, PaStreamParameters& in_sp, stream_params& out_p,
-                                        PaStreamParameters& out_sp, std::string& why)
-    {
-        if (has_input(dir)) {
-            if (in_cfg == nullptr) return make_error_code(errc::invalid_config);
-            if (auto ec = resolve(true, *in_cfg, in_p, in_sp, why)) return ec;
-        }
-        if (has_output(dir)) {
-            if (out_cfg == nullptr) return make_error_code(errc::invalid_config);
-            if (auto ec = resolve(false, *out_cfg, out_p, out_sp, why)) return ec;
-        }
-        if (dir == direction::duplex) {
-            // One stream, one clock: both halves share the rate and block size.
-            if (in_p.sample_rate != out_p.sample_rate) {
-                if (in_cfg->sample_rate != 0.0 && out_cfg->sample_rate != 0.0) {
-                    why = "duplex halves ask for different sample rates: input " + number(in_p.sample_rate) +
-                          " Hz, output " + number(out_p.sample_rate) + " Hz";
-                    return make_error_code(errc::invalid_sample_rate);
-                }
-                const double rate = in_cfg->sample_rate != 0.0 ? in_p.sample_rate : out_p.sample_rate;
-                in_p.sample_rate = out_p.sample_rate = rate;
-            }
-            if (in_p.frames_per_block != out_p.frames_per_block) {
-                if (in_p.frames_per_block != 0 && out_p.frames_per_block != 0) {
-                    why = "duplex halves ask for different block sizes: input " +
-                          std::to_string(in_p.frames_per_block) + ", output " +
-                          std::to_string(out_p.frames_per_block) + " frames";
-                    return make_error_code(errc::invalid_config);
-                }
-                in_p.frames_per_block = out_p.frames_per_block = std::max(in_p.frames_per_block, out_p.frames_per_block);
-            }
-        }
-        return {};
-    }
-
-    /// A number as people write it: 48000, 0.5, nan.
-    static std::string number(double v)
-    {
-        char buf[32];
-        std::snprintf(buf, sizeof buf, "%g", v);
-        return buf;
-    }
-
-    static std::string device_name(int dev)
-    {
-        const PaDeviceInfo* info = Pa_GetDeviceInfo(dev);
-        return "'" + std::string(info != nullptr && info->name != nullptr ? info->name : "?") + "'";
-    }
-
-    /// The device index that `sel` selects for the direction, or an error.
-    static std::error_code select(bool in, const device_selector& sel, int& dev, std::string& why)
-    {
-        const char* dir = in ? "input" : "output";
-        const int count = Pa_GetDeviceCount();
-        if (!sel) {
-            dev = in ? Pa_GetDefaultInputDevice() : Pa_GetDefaultOutputDevice();
-            if (dev != paNoDevice) return {};
-            why = std::string("the host has no default ") + dir + " device";
-            return make_error_code(errc::no_default_device);
-        }
-        if (const int* index = sel.index()) {
-            dev = *index;
-            if (dev >= 0 && dev < count && Pa_GetDeviceInfo(dev) != nullptr) return {};
-            why = "no device " + std::to_string(dev) + ": PortAudio lists " + std::to_string(std::max(count, 0)) +
-                  " devices";
-            return make_error_code(errc::device_not_found);
-        }
-        std::vector<device_info> all;
-        for (int i = 0; i < count; ++i)
-            if (const PaDeviceInfo* d = Pa_GetDeviceInfo(i)) all.push_back(make_device_info(i, *d));
-        const std::string& name = *sel.name();
-        const auto found = match_devices(all, name, in ? device_kind::input : device_kind::output);
-        if (found.size() == 1) {
-            dev = found.front().index;
-            return {};
-        }
-        why = "device '" + name + "'";
-        if (found.empty()) {
-            why += std::string(" not found among the ") + dir + " devices";
-            return make_error_code(errc::device_not_found);
-        }
-        why += " matches " + std::to_string(found.size()) + " " + dir + " devices:";
-        for (const auto& d : found) why += " [" + std::to_string(d.index) + "] " + d.name + " (" + d.host_api_name + "),";
-        why.pop_back();
-        return make_error_code(errc::ambiguous_device);
-    }
-
-    /// Words for a refusal by `Pa_IsFormatSupported`, naming what was asked.
-    static std::string refusal(const std::error_code& ec, direction dir, const stream_params& in_p,
-                               const stream_params& out_p)
-    {
-        const stream_params& p = has_input(dir) ? in_p : out_p;
-        std::string devices = device_name(p.device);
-        if (dir == direction::duplex && in_p.device != out_p.device) devices += " and " + device_name(out_p.device);
-        if (ec == errc::invalid_sample_rate) {
-            const PaDeviceInfo* info = Pa_GetDeviceInfo(p.device);
-            return "sample rate " + number(p.sample_rate) + " Hz not supported by device " + devices +
-                   (info != nullptr ? " (its default is " + number(info->defaultSampleRate) + " Hz)" : "");
-        }
-        if (ec == errc::invalid_format)
-            return std::string("sample format ") + to_string(p.format) + " not supported by device " + devices;
-        if (ec == errc::invalid_channels)
-            return "channel count " + std::to_string(p.channels) + " not supported by device " + devices;
-        return {};
-    }
-
-    static std::error_code resolve(bool in, const stream_config& cfg, stream_params& p, PaStreamParameters& sp,
-                                   std::string& why)
-    {
-        int dev = -1;
-        if (auto ec = select(in, cfg.device, dev, why)) return ec;
-        const PaDeviceInfo* info = Pa_GetDeviceInfo(dev);
-        const char* dir = in ? "input" : "output";
-        const int max_channels = in ? info->maxInputChannels : info->maxOutputChannels;
-        if (cfg.channels <= 0 || cfg.channels > max_channels) {
-            why = "invalid channel count " + std::to_string(cfg.channels) + ": device " + device_name(dev) + " has " +
-                  std::to_string(max_channels) + " " + dir + " channel" + (max_channels == 1 ? "" : "s");
-            return make_error_code(errc::invalid_channels);
-        }
-        const double rate = cfg.sample_rate == 0.0 ? info->defaultSampleRate : cfg.sample_rate;
-        if (!(rate > 0.0) || !std::isfinite(rate)) {
-            why = "invalid sample rate " + number(rate) + ": must be a positive number of frames per second";
-            return make_error_code(errc::invalid_sample_rate);
-        }
-        if (sample_bytes(cfg.format) == 0) {
-            why = "invalid sample format " + std::to_string(static_cast<int>(cfg.format));
-            return make_error_code(errc::invalid_format);
-        }
-        double latency = 0;
-        switch (cfg.latency.kind) {
-        case latency_hint::mode::low:
-            latency = in ? info->defaultLowInputLatency : info->defaultLowOutputLatency;
-            break;
-        case latency_hint::mode::high:
-            latency = in ? info->defaultHighInputLatency : info->defaultHighOutputLatency;
-            break;
-        case latency_hint::mode::seconds:
-            if (!(cfg.latency.value >= 0.0) || !std::isfinite(cfg.latency.value)) {
-                why = "invalid latency " + number(cfg.latency.value) + " s: must be a non-negative number of seconds";
-                return make_error_code(errc::invalid_latency);
-            }
-            latency = cfg.latency.value;
-            break;
-        default: why = "invalid latency mode"; return make_error_code(errc::invalid_latency);
-        }
-        if (cfg.ring_frames > (std::size_t{1} << 30)) {
-            why = "ring of " + std::to_string(cfg.ring_frames) + " frames is over the limit of 2^30 frames";
-            return make_error_code(errc::invalid_config);
-        }
-        p.device = dev;
-        p.channels = cfg.channels;
-        p.format = cfg.format;
-        p.sample_rate = rate;
-        p.frames_per_block = cfg.frames_per_block;
-        p.latency = latency;
-        p.overflow_is_error = cfg.overflow_is_error;
-        p.stall_timeout = cfg.stall_timeout;
-        sp.device = dev;
-        sp.channelCount = cfg.channels;
-        sp.sampleFormat = to_portaudio(cfg.format);
-        sp.suggestedLatency = latency;
-        sp.hostApiSpecificStreamInfo = nullptr;
-        return {};
-    }
-
     void wake_all() noexcept
     {
         if (in_) in_->wake();
