@@ -5,7 +5,7 @@
 
 #include <coaudio/detail/namespace.hpp>
 
-#include <coaudio/detail/doorbell.hpp>
+#include <coaudio/detail/direction_bridge.hpp>
 #include <coaudio/detail/lockfree.hpp>
 #include <coaudio/detail/open_params.hpp>
 #include <coaudio/detail/stream_params.hpp>
@@ -40,87 +40,6 @@ enum class run_state : int {
     closed,
 };
 
-/// One direction's half of the bridge: its ring, parked word and doorbell,
-/// its counters and the records it publishes with the frames.
-class channel {
-public:
-    channel(const stream_params& p, std::size_t ring_frames)
-        : params(p), ring(ring_size(ring_frames, p), p.frame_bytes()), silence(silence_byte(p.format))
-    {
-    }
-
-    stream_params params;
-    frame_ring ring;
-    doorbell bell;
-    const std::byte silence;
-
-    alignas(64) std::atomic<std::size_t> parked{0};
-
-    // Totals, written by the audio thread only.
-    single_writer_counter frames, overflows, frames_dropped, host_overflows;
-    single_writer_counter underflows, silence_frames, host_underflows;
-
-    // Input: gaps and ADC times, published before the frames they precede.
-    record_queue<gap, 64> gaps;
-    record_queue<time_mark, 256> times;
-    // Output: the DAC time of the frame at the consumer's position.
-    time_anchor dac;
-
-    // What the host really does, for `current_params`: the frames of the
-    // last callback and the latency its timestamps showed. Written by the
-    // audio thread only when they change.
-    std::atomic<unsigned long> host_block{0};
-    std::atomic<double> host_latency{0};
-    static_assert(std::atomic<unsigned long>::is_always_lock_free && std::atomic<double>::is_always_lock_free);
-
-    // Audio-thread private.
-    gap pending{};
-    bool primed = false;
-    time_mark last_time{}; ///< io-thread private: the last ADC mark consumed
-
-    /// Rings the doorbell if a parked operation wanted no more than `ready`
-    /// frames. Both sides use read-modify-writes on `parked`, so either this
-    /// one sees the want, or the io side's exchange synchronises with it and
-    /// its re-check sees the frames just published.
-    void notify(std::size_t ready) noexcept
-    {
-        std::size_t want = parked.fetch_add(0, std::memory_order_acq_rel);
-        if (want != 0 && ready >= want && parked.compare_exchange_strong(want, 0, std::memory_order_acq_rel))
-            bell.ring();
-    }
-
-    void wake() noexcept
-    {
-        parked.store(0, std::memory_order_relaxed);
-        bell.ring();
-    }
-
-    /// Audio thread: notes the callback's frames and the latency its timestamps show (0: none).
-    void observe(unsigned long block, double latency) noexcept
-    {
-        if (host_block.load(std::memory_order_relaxed) != block) host_block.store(block, std::memory_order_relaxed);
-        if (latency > 0 && latency <= max_plausible_latency && host_latency.load(std::memory_order_relaxed) != latency)
-            host_latency.store(latency, std::memory_order_relaxed);
-    }
-
-    /// The parameters, with what the host does filled in once callbacks have run.
-    stream_params current_params() const noexcept
-    {
-        stream_params p = params;
-        if (const unsigned long b = host_block.load(std::memory_order_relaxed); b != 0) p.frames_per_block = b;
-        if (p.latency == 0) p.latency = host_latency.load(std::memory_order_relaxed);
-        return p;
-    }
-
-private:
-    static std::size_t ring_size(std::size_t requested, const stream_params& p)
-    {
-        if (requested != 0) return requested;
-        const auto tenth = static_cast<std::size_t>(p.sample_rate / 10);
-        return std::max<std::size_t>({tenth, 4 * std::size_t{p.frames_per_block}, 256});
-    }
-};
-
 class stream_core;
 
 /// A driver other than PortAudio (a virtual device) that calls `process`.
@@ -134,11 +53,11 @@ protected:
     ~external_driver() = default;
 };
 
-/// The state shared by the audio thread and the io thread: one channel per
-/// direction, the run state and the PortAudio stream.
+/// The state shared by the audio thread and the io thread: one
+/// direction_bridge per direction, the run state and the PortAudio stream.
 ///
 /// Heap-pinned: PortAudio holds its address as callback user data. The two
-/// threads meet only in the channels' rings, parked words and record queues
+/// threads meet only in the bridges' rings, parked words and record queues
 /// and in the atomics below; nothing here takes a lock or allocates after
 /// construction.
 class stream_core {
@@ -282,11 +201,11 @@ public:
     // ---- io thread ------------------------------------------------------
 
     direction dir() const noexcept { return dir_; }
-    channel& input() noexcept { return *in_; }
-    channel& output() noexcept { return *out_; }
-    const channel& input() const noexcept { return *in_; }
-    const channel& output() const noexcept { return *out_; }
-    /// The channel of a one-direction stream; the input of a duplex one.
+    direction_bridge& input() noexcept { return *in_; }
+    direction_bridge& output() noexcept { return *out_; }
+    const direction_bridge& input() const noexcept { return *in_; }
+    const direction_bridge& output() const noexcept { return *out_; }
+    /// The parameters of a one-direction stream; the input's of a duplex one.
     const stream_params& params() const noexcept { return in_ ? in_->params : out_->params; }
     /// The ring of a one-direction stream; the input's of a duplex one.
     frame_ring& ring() noexcept { return in_ ? in_->ring : out_->ring; }
@@ -308,13 +227,13 @@ public:
     bool is_open() const noexcept { return state() != run_state::closed; }
 
     /// Frames the io side can move now on `c`: readable for input, free for output.
-    std::size_t ready(channel& c) noexcept
+    std::size_t ready(direction_bridge& c) noexcept
     {
         return &c == in_.operator->() ? c.ring.read_available() : c.ring.write_available();
     }
 
     /// True when waiting on `c` cannot help: no more frames will come (input) or go (output).
-    bool will_not_progress(const channel& c) const noexcept
+    bool will_not_progress(const direction_bridge& c) const noexcept
     {
         switch (state()) {
         case run_state::running:
@@ -349,7 +268,7 @@ public:
     /// Announces that an operation on `c` waits for `want` frames and
     /// re-checks. Returns false (not parked) when it can go on already: the
     /// re-check after the exchange closes the race with the audio thread.
-    bool park(channel& c, std::size_t want) noexcept
+    bool park(direction_bridge& c, std::size_t want) noexcept
     {
         c.parked.exchange(want, std::memory_order_acq_rel);
         if (ready(c) >= want || will_not_progress(c)) {
@@ -358,48 +277,22 @@ public:
         }
         return true;
     }
-    void unpark(channel& c) noexcept { c.parked.store(0, std::memory_order_relaxed); }
-
-    /// Input: the ADC time of the frame at the consumer's position, from the
-    /// mark of the callback that captured it; 0 when the host gives none.
-    double input_time_here() noexcept
-    {
-        channel& c = *in_;
-        const std::uint64_t r = c.ring.read_index();
-        while (const time_mark* m = c.times.front()) {
-            if (m->position > r) break;
-            c.last_time = *m;
-            c.times.pop();
-        }
-        if (c.last_time.time == 0.0 && c.last_time.position == 0) return 0.0;
-        return c.last_time.time + double(r - c.last_time.position) / c.params.sample_rate;
-    }
-
-    /// Output: when the frame that the next write queues is expected at the
-    /// DAC, extrapolated from the last callback's mark; 0 before the first.
-    double output_time_here() noexcept
-    {
-        channel& c = *out_;
-        const auto m = c.dac.load();
-        if (!m || m->time == 0.0) return 0.0;
-        const std::uint64_t w = c.ring.write_index();
-        return m->time + (double(w) - double(m->position)) / c.params.sample_rate;
-    }
+    void unpark(direction_bridge& c) noexcept { c.parked.store(0, std::memory_order_relaxed); }
 
     stream_counters counters() const noexcept
     {
         stream_counters s;
         if (in_) {
-            s.frames += in_->frames.get();
-            s.overflows = in_->overflows.get();
-            s.frames_dropped = in_->frames_dropped.get();
-            s.host_overflows = in_->host_overflows.get();
+            s.frames += in_->published.frames.get();
+            s.overflows = in_->published.overflows.get();
+            s.frames_dropped = in_->published.frames_dropped.get();
+            s.host_overflows = in_->published.host_overflows.get();
         }
         if (out_) {
-            if (!in_) s.frames = out_->frames.get();
-            s.underflows = out_->underflows.get();
-            s.silence_frames = out_->silence_frames.get();
-            s.host_underflows = out_->host_underflows.get();
+            if (!in_) s.frames = out_->published.frames.get();
+            s.underflows = out_->published.underflows.get();
+            s.silence_frames = out_->published.silence_frames.get();
+            s.host_underflows = out_->published.host_underflows.get();
         }
         return s;
     }
@@ -538,22 +431,22 @@ private:
         return ec;
     }
 
-    static void capture(channel& c, const void* input, std::size_t frames, PaStreamCallbackFlags flags,
+    static void capture(direction_bridge& c, const void* input, std::size_t frames, PaStreamCallbackFlags flags,
                         double adc_time) noexcept
     {
         if (flags & paInputOverflow) {
-            c.host_overflows.add(1);
-            c.pending.position = c.ring.write_index();
-            ++c.pending.events;
+            c.published.host_overflows.add(1);
+            c.audio.pending.position = c.ring.write_index();
+            ++c.audio.pending.events;
         }
         ring_regions r = c.ring.prepare_write(frames);
         // A gap must be published before the frames that follow it. Should
         // the gap queue be full (a reader taking a frame at a time from an
         // overflowing ring), these frames join the gap instead, so that every
         // gap is still reported exactly where it is.
-        if (r.frames > 0 && c.pending.events != 0 && !c.gaps.push(c.pending)) r.frames = 0;
+        if (r.frames > 0 && c.audio.pending.events != 0 && !c.gaps.push(c.audio.pending)) r.frames = 0;
         if (r.frames > 0) {
-            c.pending = {};
+            c.audio.pending = {};
             // A full mark queue only costs precision: the reader extrapolates
             // from the last mark it has.
             if (adc_time != 0.0) c.times.push({c.ring.write_index(), adc_time});
@@ -566,22 +459,23 @@ private:
                 std::memset(r.second.data(), std::to_integer<int>(c.silence), r.second.size());
             }
             c.ring.commit_write(r.frames);
-            c.frames.add(r.frames);
+            c.published.frames.add(r.frames);
         }
         if (r.frames < frames) {
             const std::size_t lost = frames - r.frames;
-            c.frames_dropped.add(lost);
-            if (c.pending.events == 0) c.pending.position = c.ring.write_index();
-            c.pending.frames += lost;
-            if (!(flags & paInputOverflow) || r.frames > 0) ++c.pending.events;
+            c.published.frames_dropped.add(lost);
+            if (c.audio.pending.events == 0) c.audio.pending.position = c.ring.write_index();
+            c.audio.pending.frames += lost;
+            if (!(flags & paInputOverflow) || r.frames > 0) ++c.audio.pending.events;
         }
-        if ((flags & paInputOverflow) || r.frames < frames) c.overflows.add(1);
+        if ((flags & paInputOverflow) || r.frames < frames) c.published.overflows.add(1);
         if (r.frames > 0) c.notify(c.ring.readable_from_producer());
     }
 
-    int playback(channel& c, void* output, std::size_t frames, PaStreamCallbackFlags flags, double dac_time) noexcept
+    int playback(direction_bridge& c, void* output, std::size_t frames, PaStreamCallbackFlags flags,
+                 double dac_time) noexcept
     {
-        if (flags & paOutputUnderflow) c.host_underflows.add(1);
+        if (flags & paOutputUnderflow) c.published.host_underflows.add(1);
         if (dac_time != 0.0) c.dac.store(c.ring.read_index(), dac_time);
         const std::size_t got = c.ring.read(output, frames);
         const bool draining = state_.load(std::memory_order_acquire) == static_cast<int>(run_state::draining);
@@ -591,14 +485,14 @@ private:
                         (frames - got) * fb);
             // Before the first frame arrives silence is the expected pre-roll, and
             // after a drain it is the tail: neither is a writer falling behind.
-            if (c.primed && !draining) {
-                c.underflows.add(1);
-                c.silence_frames.add(frames - got);
+            if (c.audio.primed && !draining) {
+                c.published.underflows.add(1);
+                c.published.silence_frames.add(frames - got);
             }
         }
         if (got > 0) {
-            c.primed = true;
-            c.frames.add(got);
+            c.audio.primed = true;
+            c.published.frames.add(got);
         }
         const std::size_t free = c.ring.writable_from_consumer();
         c.notify(free);
@@ -607,8 +501,8 @@ private:
     }
 
     const direction dir_;
-    std::optional<channel> in_;
-    std::optional<channel> out_;
+    std::optional<direction_bridge> in_;
+    std::optional<direction_bridge> out_;
     PaStream* pa_ = nullptr;
     library_ref lib_{nullptr}; ///< held by a core with a PortAudio stream behind it
     external_driver* driver_ = nullptr;
