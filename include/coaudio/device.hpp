@@ -49,23 +49,6 @@ struct device_info {
 
 namespace detail {
 
-// Device queries need PortAudio initialised; a temporary reference keeps
-// them working whether or not the caller holds a `library`.
-class scoped_library {
-public:
-    scoped_library() : ec_(acquire_library()) {}
-    ~scoped_library()
-    {
-        if (!ec_) release_library();
-    }
-    scoped_library(const scoped_library&) = delete;
-    scoped_library& operator=(const scoped_library&) = delete;
-    const std::error_code& error() const noexcept { return ec_; }
-
-private:
-    std::error_code ec_;
-};
-
 inline device_info make_device_info(int index, const PaDeviceInfo& d)
 {
     device_info info;
@@ -86,7 +69,7 @@ inline device_info make_device_info(int index, const PaDeviceInfo& d)
 
 inline std::optional<device_info> lookup_device(int index, std::error_code& ec)
 {
-    scoped_library lib;
+    library_ref lib;
     if ((ec = lib.error())) return std::nullopt;
     if (index < 0 || index >= Pa_GetDeviceCount()) {
         ec = make_error_code(errc::device_not_found);
@@ -102,7 +85,7 @@ inline std::optional<device_info> lookup_device(int index, std::error_code& ec)
 
 inline std::optional<device_info> default_device(bool input, std::error_code& ec)
 {
-    scoped_library lib;
+    library_ref lib;
     if ((ec = lib.error())) return std::nullopt;
     const PaDeviceIndex i = input ? Pa_GetDefaultInputDevice() : Pa_GetDefaultOutputDevice();
     if (i == paNoDevice) return std::nullopt;
@@ -114,7 +97,7 @@ inline std::optional<device_info> default_device(bool input, std::error_code& ec
 /// Every host API PortAudio was built with and found, in index order.
 inline std::vector<host_api_info> host_apis(std::error_code& ec)
 {
-    detail::scoped_library lib;
+    detail::library_ref lib;
     std::vector<host_api_info> out;
     if ((ec = lib.error())) return out;
     const PaHostApiIndex n = Pa_GetHostApiCount();
@@ -146,7 +129,7 @@ inline std::vector<host_api_info> host_apis()
 /// PortAudio's default host API.
 inline host_api_info default_host_api(std::error_code& ec)
 {
-    detail::scoped_library lib;
+    detail::library_ref lib;
     if ((ec = lib.error())) return {};
     const PaHostApiIndex i = Pa_GetDefaultHostApi();
     if (i < 0) {
@@ -168,7 +151,7 @@ inline host_api_info default_host_api()
 /// Every device of every host API, in PortAudio's index order.
 inline std::vector<device_info> devices(std::error_code& ec)
 {
-    detail::scoped_library lib;
+    detail::library_ref lib;
     std::vector<device_info> out;
     if ((ec = lib.error())) return out;
     const PaDeviceIndex n = Pa_GetDeviceCount();

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <mutex>
+#include <utility>
 
 #if defined(__has_include)
 #  if __has_include(<dlfcn.h>) && !defined(_WIN32)
@@ -86,6 +87,48 @@ inline void release_library() noexcept
     if (jack_host_can_terminate()) Pa_Terminate();
 }
 
+/// One reference to PortAudio's initialisation, held for as long as the
+/// object lives: what `library`, the device queries and every stream keep.
+/// Construction acquires; `error()` says whether that failed, and then
+/// nothing is held.
+class library_ref {
+public:
+    library_ref() : ec_(acquire_library()), held_(!ec_) {}
+    /// Holds nothing.
+    explicit library_ref(std::nullptr_t) noexcept {}
+
+    library_ref(library_ref&& other) noexcept : ec_(other.ec_), held_(std::exchange(other.held_, false)) {}
+    library_ref& operator=(library_ref&& other) noexcept
+    {
+        if (this != &other) {
+            reset();
+            ec_ = other.ec_;
+            held_ = std::exchange(other.held_, false);
+        }
+        return *this;
+    }
+    ~library_ref() { reset(); }
+
+    /// Why the reference could not be taken; empty when it was.
+    const std::error_code& error() const noexcept { return ec_; }
+    bool held() const noexcept { return held_; }
+
+    /// Hands the reference back now.
+    void reset() noexcept
+    {
+        if (std::exchange(held_, false)) release_library();
+    }
+
+    /// Forgets the reference without handing it back: PortAudio stays
+    /// initialised until the process ends. For a stream that PortAudio
+    /// cannot be asked to close (see `stream_core::close`).
+    void leak() noexcept { held_ = false; }
+
+private:
+    std::error_code ec_;
+    bool held_ = false;
+};
+
 } // namespace detail
 
 /// Keeps PortAudio initialised while at least one `library` (or stream) lives.
@@ -98,39 +141,32 @@ inline void release_library() noexcept
 class library {
 public:
     /// Initialises PortAudio if no other reference does. Throws `std::system_error`.
-    library() { detail::throw_if(detail::acquire_library(), "coaudio: Pa_Initialize"); }
+    library() { detail::throw_if(ref_.error(), "coaudio: Pa_Initialize"); }
 
     /// Initialises PortAudio if no other reference does; on failure `ec` is set
     /// and the object holds no reference.
-    explicit library(std::error_code& ec)
-    {
-        ec = detail::acquire_library();
-        held_ = !ec;
-    }
+    explicit library(std::error_code& ec) { ec = ref_.error(); }
 
-    library(const library& other) : held_(other.held_)
+    library(const library& other)
+        : ref_(other.ref_.held() ? detail::library_ref() : detail::library_ref(nullptr))
     {
-        if (held_) detail::throw_if(detail::acquire_library(), "coaudio: Pa_Initialize");
+        detail::throw_if(ref_.error(), "coaudio: Pa_Initialize");
     }
-    library(library&& other) noexcept : held_(other.held_) { other.held_ = false; }
+    library(library&& other) noexcept = default;
     library& operator=(library other) noexcept
     {
-        std::swap(held_, other.held_);
+        std::swap(ref_, other.ref_);
         return *this;
-    }
-    ~library()
-    {
-        if (held_) detail::release_library();
     }
 
     /// True when this object holds a reference (construction succeeded).
-    bool initialized() const noexcept { return held_; }
+    bool initialized() const noexcept { return ref_.held(); }
 
     /// PortAudio's version text, e.g. "PortAudio V19.6.0-devel".
     static const char* portaudio_version() noexcept { return Pa_GetVersionText(); }
 
 private:
-    bool held_ = true;
+    detail::library_ref ref_;
 };
 
 } // namespace coaudio

@@ -5,7 +5,7 @@
 
 #include <coaudio/detail/namespace.hpp>
 
-#include <coaudio/detail/stream_core.hpp>
+#include <coaudio/detail/open_params.hpp>
 #include <coaudio/stream_config.hpp>
 
 #include <string>
@@ -22,7 +22,7 @@ namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE {
 inline void check_input_settings(const stream_config& cfg, std::error_code& ec, diagnostics& diag)
 {
     std::string why;
-    ec = detail::stream_core::check(detail::direction::input, &cfg, nullptr, why);
+    ec = detail::open_params::check(detail::direction::input, &cfg, nullptr, why);
     diag.assign(std::move(why));
 }
 inline void check_input_settings(const stream_config& cfg, std::error_code& ec)
@@ -42,7 +42,7 @@ inline void check_input_settings(const stream_config& cfg)
 inline void check_output_settings(const stream_config& cfg, std::error_code& ec, diagnostics& diag)
 {
     std::string why;
-    ec = detail::stream_core::check(detail::direction::output, nullptr, &cfg, why);
+    ec = detail::open_params::check(detail::direction::output, nullptr, &cfg, why);
     diag.assign(std::move(why));
 }
 inline void check_output_settings(const stream_config& cfg, std::error_code& ec)
@@ -62,7 +62,7 @@ inline void check_output_settings(const stream_config& cfg)
 inline void check_duplex_settings(const duplex_config& cfg, std::error_code& ec, diagnostics& diag)
 {
     std::string why;
-    ec = detail::stream_core::check(detail::direction::duplex, &cfg.input, &cfg.output, why);
+    ec = detail::open_params::check(detail::direction::duplex, &cfg.input, &cfg.output, why);
     diag.assign(std::move(why));
 }
 inline void check_duplex_settings(const duplex_config& cfg, std::error_code& ec)

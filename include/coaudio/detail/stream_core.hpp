@@ -5,8 +5,10 @@
 
 #include <coaudio/detail/namespace.hpp>
 
-#include <coaudio/detail/doorbell.hpp>
-#include <coaudio/device.hpp>
+#include <coaudio/detail/direction_bridge.hpp>
+#include <coaudio/detail/lockfree.hpp>
+#include <coaudio/detail/open_params.hpp>
+#include <coaudio/detail/stream_params.hpp>
 #include <coaudio/error.hpp>
 #include <coaudio/library.hpp>
 #include <coaudio/ring.hpp>
@@ -17,115 +19,14 @@
 #include <portaudio.h>
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <chrono>
-#include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
-#include <vector>
 
 namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE::detail {
-
-enum class direction : unsigned char { input, output, duplex };
-
-constexpr bool has_input(direction d) noexcept { return d != direction::output; }
-constexpr bool has_output(direction d) noexcept { return d != direction::input; }
-
-/// A counter with one writer (the audio thread) and any number of readers:
-/// a plain load and store, no read-modify-write on the hot path.
-class single_writer_counter {
-public:
-    void add(std::uint64_t n) noexcept
-    {
-        value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-    }
-    std::uint64_t get() const noexcept { return value_.load(std::memory_order_relaxed); }
-
-private:
-    std::atomic<std::uint64_t> value_{0};
-};
-
-/// A small fixed-capacity SPSC queue of trivially copyable records, for the
-/// facts the audio thread publishes ahead of the frames they describe.
-template <class T, std::size_t N>
-class record_queue {
-    static_assert(std::is_trivially_copyable_v<T>);
-
-public:
-    bool push(const T& v) noexcept
-    {
-        const std::uint64_t t = tail_.load(std::memory_order_relaxed);
-        if (t - head_.load(std::memory_order_acquire) == N) return false;
-        slots_[t % N] = v;
-        tail_.store(t + 1, std::memory_order_release);
-        return true;
-    }
-    const T* front() noexcept
-    {
-        const std::uint64_t h = head_.load(std::memory_order_relaxed);
-        if (h == tail_.load(std::memory_order_acquire)) return nullptr;
-        return &slots_[h % N];
-    }
-    void pop() noexcept { head_.store(head_.load(std::memory_order_relaxed) + 1, std::memory_order_release); }
-
-private:
-    std::array<T, N> slots_{};
-    alignas(64) std::atomic<std::uint64_t> head_{0};
-    alignas(64) std::atomic<std::uint64_t> tail_{0};
-};
-
-/// A gap in the captured data: frames lost just before ring position `position`.
-struct gap {
-    std::uint64_t position = 0;
-    std::uint64_t frames = 0;
-    std::uint32_t events = 0;
-};
-
-/// When the frame at ring position `position` met the converter (ADC or DAC
-/// time, on the stream's clock).
-struct time_mark {
-    std::uint64_t position = 0;
-    double time = 0;
-};
-
-/// The latest time mark, written by the audio thread and read by the io
-/// thread without locks: a sequence counter around two atomics.
-class time_anchor {
-public:
-    void store(std::uint64_t position, double time) noexcept
-    {
-        const std::uint64_t s = seq_.load(std::memory_order_relaxed);
-        seq_.store(s + 1, std::memory_order_relaxed);
-        std::atomic_thread_fence(std::memory_order_release);
-        position_.store(position, std::memory_order_relaxed);
-        time_.store(time, std::memory_order_relaxed);
-        seq_.store(s + 2, std::memory_order_release);
-    }
-    /// Forgets the mark. Only while no callback runs.
-    void reset() noexcept { seq_.store(0, std::memory_order_relaxed); }
-
-    std::optional<time_mark> load() const noexcept
-    {
-        for (int attempt = 0; attempt < 16; ++attempt) {
-            const std::uint64_t s1 = seq_.load(std::memory_order_acquire);
-            if (s1 == 0) return std::nullopt;
-            const time_mark m{position_.load(std::memory_order_relaxed), time_.load(std::memory_order_relaxed)};
-            std::atomic_thread_fence(std::memory_order_acquire);
-            if ((s1 & 1) == 0 && seq_.load(std::memory_order_relaxed) == s1) return m;
-        }
-        return std::nullopt;
-    }
-
-private:
-    std::atomic<std::uint64_t> seq_{0};
-    std::atomic<std::uint64_t> position_{0};
-    std::atomic<double> time_{0};
-};
 
 /// Stream life as both threads see it.
 enum class run_state : int {
@@ -136,122 +37,6 @@ enum class run_state : int {
     finished, ///< the callback completed the stream (drained)
     lost,     ///< the stream ended without being asked to: device or server gone
     closed,
-};
-
-/// No audio path has a latency longer than this, in seconds; a host that
-/// reports one is wrong.
-inline constexpr double max_plausible_latency = 10.0;
-
-/// The latency a host reports, unless it cannot be one: PortAudio's JACK
-/// host under pipewire-jack reports 2^32 frames (a day), and the waits that
-/// are bounded by the latency would then last a day. Such a figure is
-/// replaced by `fallback`, the latency that was asked for.
-constexpr double plausible_latency(double reported, double fallback) noexcept
-{
-    return reported >= 0 && reported <= max_plausible_latency ? reported : fallback; // NaN fails both
-}
-
-/// The resolved parameters of one direction of an open stream.
-struct stream_params {
-    int device = -1;
-    int channels = 1;
-    sample_format format = sample_format::float32;
-    double sample_rate = 0;
-    /// Frames per callback. Once callbacks have run: the count the host
-    /// passes, as the last callback saw it. Before that: the size asked for,
-    /// 0 when the host was left to choose.
-    unsigned long frames_per_block = 0;
-    /// Seconds between the converter and the callback (input: ADC to
-    /// callback; output: callback to DAC). What PortAudio granted at open;
-    /// where that is 0 (PortAudio's JACK host leaves out the period in
-    /// flight, and a dummy server adds nothing else), the delay the host's
-    /// callback timestamps show, once callbacks have run. 0 means the host
-    /// has reported no latency at all.
-    double latency = 0;
-    bool overflow_is_error = false;
-    std::chrono::milliseconds stall_timeout{0};
-    std::size_t frame_bytes() const noexcept { return sample_bytes(format) * static_cast<std::size_t>(channels); }
-};
-
-/// One direction's half of the bridge: its ring, parked word and doorbell,
-/// its counters and the records it publishes with the frames.
-class channel {
-public:
-    channel(const stream_params& p, std::size_t ring_frames)
-        : params(p), ring(ring_size(ring_frames, p), p.frame_bytes()), silence(silence_byte(p.format))
-    {
-    }
-
-    stream_params params;
-    frame_ring ring;
-    doorbell bell;
-    const std::byte silence;
-
-    alignas(64) std::atomic<std::size_t> parked{0};
-
-    // Totals, written by the audio thread only.
-    single_writer_counter frames, overflows, frames_dropped, host_overflows;
-    single_writer_counter underflows, silence_frames, host_underflows;
-
-    // Input: gaps and ADC times, published before the frames they precede.
-    record_queue<gap, 64> gaps;
-    record_queue<time_mark, 256> times;
-    // Output: the DAC time of the frame at the consumer's position.
-    time_anchor dac;
-
-    // What the host really does, for `current_params`: the frames of the
-    // last callback and the latency its timestamps showed. Written by the
-    // audio thread only when they change.
-    std::atomic<unsigned long> host_block{0};
-    std::atomic<double> host_latency{0};
-    static_assert(std::atomic<unsigned long>::is_always_lock_free && std::atomic<double>::is_always_lock_free);
-
-    // Audio-thread private.
-    gap pending{};
-    bool primed = false;
-    time_mark last_time{}; ///< io-thread private: the last ADC mark consumed
-
-    /// Rings the doorbell if a parked operation wanted no more than `ready`
-    /// frames. Both sides use read-modify-writes on `parked`, so either this
-    /// one sees the want, or the io side's exchange synchronises with it and
-    /// its re-check sees the frames just published.
-    void notify(std::size_t ready) noexcept
-    {
-        std::size_t want = parked.fetch_add(0, std::memory_order_acq_rel);
-        if (want != 0 && ready >= want && parked.compare_exchange_strong(want, 0, std::memory_order_acq_rel))
-            bell.ring();
-    }
-
-    void wake() noexcept
-    {
-        parked.store(0, std::memory_order_relaxed);
-        bell.ring();
-    }
-
-    /// Audio thread: notes the callback's frames and the latency its timestamps show (0: none).
-    void observe(unsigned long block, double latency) noexcept
-    {
-        if (host_block.load(std::memory_order_relaxed) != block) host_block.store(block, std::memory_order_relaxed);
-        if (latency > 0 && latency <= max_plausible_latency && host_latency.load(std::memory_order_relaxed) != latency)
-            host_latency.store(latency, std::memory_order_relaxed);
-    }
-
-    /// The parameters, with what the host does filled in once callbacks have run.
-    stream_params current_params() const noexcept
-    {
-        stream_params p = params;
-        if (const unsigned long b = host_block.load(std::memory_order_relaxed); b != 0) p.frames_per_block = b;
-        if (p.latency == 0) p.latency = host_latency.load(std::memory_order_relaxed);
-        return p;
-    }
-
-private:
-    static std::size_t ring_size(std::size_t requested, const stream_params& p)
-    {
-        if (requested != 0) return requested;
-        const auto tenth = static_cast<std::size_t>(p.sample_rate / 10);
-        return std::max<std::size_t>({tenth, 4 * std::size_t{p.frames_per_block}, 256});
-    }
 };
 
 class stream_core;
@@ -267,11 +52,11 @@ protected:
     ~external_driver() = default;
 };
 
-/// The state shared by the audio thread and the io thread: one channel per
-/// direction, the run state and the PortAudio stream.
+/// The state shared by the audio thread and the io thread: one
+/// direction_bridge per direction, the run state and the PortAudio stream.
 ///
 /// Heap-pinned: PortAudio holds its address as callback user data. The two
-/// threads meet only in the channels' rings, parked words and record queues
+/// threads meet only in the bridges' rings, parked words and record queues
 /// and in the atomics below; nothing here takes a lock or allocates after
 /// construction.
 class stream_core {
@@ -299,30 +84,18 @@ public:
     static std::unique_ptr<stream_core> open(direction dir, const stream_config* in_cfg, const stream_config* out_cfg,
                                              std::error_code& ec, std::string& why)
     {
-        ec = acquire_library();
-        if (ec) return nullptr;
-        // Any early return below hands the reference back via lib's destructor.
-        struct lib_ref {
-            bool held = true;
-            ~lib_ref()
-            {
-                if (held) release_library();
-            }
-        } lib;
+        library_ref lib; // any early return below hands it back
+        if ((ec = lib.error())) return nullptr;
 
-        stream_params in_p, out_p;
-        PaStreamParameters in_sp{}, out_sp{};
-        ec = resolve_pair(dir, in_cfg, out_cfg, in_p, in_sp, out_p, out_sp, why);
-        if (ec) return nullptr;
-        const double rate = has_input(dir) ? in_p.sample_rate : out_p.sample_rate;
-        const unsigned long block = has_input(dir) ? in_p.frames_per_block : out_p.frames_per_block;
+        open_params::resolved r;
+        if ((ec = open_params::resolve(dir, in_cfg, out_cfg, r, why))) return nullptr;
 
         std::unique_ptr<stream_core> core;
         try {
             if (dir == direction::duplex)
-                core = std::make_unique<stream_core>(in_p, in_cfg->ring_frames, out_p, out_cfg->ring_frames);
+                core = std::make_unique<stream_core>(r.in, in_cfg->ring_frames, r.out, out_cfg->ring_frames);
             else
-                core = std::make_unique<stream_core>(dir, has_input(dir) ? in_p : out_p,
+                core = std::make_unique<stream_core>(dir, has_input(dir) ? r.in : r.out,
                                                      has_input(dir) ? in_cfg->ring_frames : out_cfg->ring_frames);
         } catch (const std::system_error& e) {
             ec = e.code();
@@ -330,14 +103,12 @@ public:
         }
         {
             std::lock_guard lock(control_mutex());
-            const PaStreamParameters* in = has_input(dir) ? &in_sp : nullptr;
-            const PaStreamParameters* out = has_output(dir) ? &out_sp : nullptr;
-            ec = map_open_error(Pa_IsFormatSupported(in, out, rate));
-            if (ec) why = refusal(ec, dir, in_p, out_p);
+            ec = open_params::check_format(r, why);
             if (!ec) {
-                ec = map_open_error(Pa_OpenStream(&core->pa_, in, out, rate,
-                                                  block == 0 ? paFramesPerBufferUnspecified : block, paNoFlag,
-                                                  &stream_core::pa_callback, core.get()));
+                const unsigned long block = r.frames_per_block();
+                ec = open_params::map_error(Pa_OpenStream(&core->pa_, r.pa_input(), r.pa_output(), r.sample_rate(),
+                                                          block == 0 ? paFramesPerBufferUnspecified : block, paNoFlag,
+                                                          &stream_core::pa_callback, core.get()));
             }
             if (ec) {
                 core->pa_ = nullptr;
@@ -355,30 +126,8 @@ public:
                 }
             }
         }
-        core->owns_library_ = true;
-        lib.held = false;
+        core->lib_ = std::move(lib);
         return core;
-    }
-
-    /// Checks a configuration the way `open` would, without opening
-    /// anything; `why` as for `open`.
-    static std::error_code check(direction dir, const stream_config* in_cfg, const stream_config* out_cfg,
-                                 std::string& why)
-    {
-        std::error_code ec = acquire_library();
-        if (ec) return ec;
-        stream_params in_p, out_p;
-        PaStreamParameters in_sp{}, out_sp{};
-        ec = resolve_pair(dir, in_cfg, out_cfg, in_p, in_sp, out_p, out_sp, why);
-        if (!ec) {
-            std::lock_guard lock(control_mutex());
-            ec = map_open_error(Pa_IsFormatSupported(has_input(dir) ? &in_sp : nullptr,
-                                                     has_output(dir) ? &out_sp : nullptr,
-                                                     has_input(dir) ? in_p.sample_rate : out_p.sample_rate));
-            if (ec) why = refusal(ec, dir, in_p, out_p);
-        }
-        release_library();
-        return ec;
     }
 
     stream_core(const stream_core&) = delete;
@@ -451,11 +200,11 @@ public:
     // ---- io thread ------------------------------------------------------
 
     direction dir() const noexcept { return dir_; }
-    channel& input() noexcept { return *in_; }
-    channel& output() noexcept { return *out_; }
-    const channel& input() const noexcept { return *in_; }
-    const channel& output() const noexcept { return *out_; }
-    /// The channel of a one-direction stream; the input of a duplex one.
+    direction_bridge& input() noexcept { return *in_; }
+    direction_bridge& output() noexcept { return *out_; }
+    const direction_bridge& input() const noexcept { return *in_; }
+    const direction_bridge& output() const noexcept { return *out_; }
+    /// The parameters of a one-direction stream; the input's of a duplex one.
     const stream_params& params() const noexcept { return in_ ? in_->params : out_->params; }
     /// The ring of a one-direction stream; the input's of a duplex one.
     frame_ring& ring() noexcept { return in_ ? in_->ring : out_->ring; }
@@ -477,13 +226,13 @@ public:
     bool is_open() const noexcept { return state() != run_state::closed; }
 
     /// Frames the io side can move now on `c`: readable for input, free for output.
-    std::size_t ready(channel& c) noexcept
+    std::size_t ready(direction_bridge& c) noexcept
     {
         return &c == in_.operator->() ? c.ring.read_available() : c.ring.write_available();
     }
 
     /// True when waiting on `c` cannot help: no more frames will come (input) or go (output).
-    bool will_not_progress(const channel& c) const noexcept
+    bool will_not_progress(const direction_bridge& c) const noexcept
     {
         switch (state()) {
         case run_state::running:
@@ -518,7 +267,7 @@ public:
     /// Announces that an operation on `c` waits for `want` frames and
     /// re-checks. Returns false (not parked) when it can go on already: the
     /// re-check after the exchange closes the race with the audio thread.
-    bool park(channel& c, std::size_t want) noexcept
+    bool park(direction_bridge& c, std::size_t want) noexcept
     {
         c.parked.exchange(want, std::memory_order_acq_rel);
         if (ready(c) >= want || will_not_progress(c)) {
@@ -527,48 +276,22 @@ public:
         }
         return true;
     }
-    void unpark(channel& c) noexcept { c.parked.store(0, std::memory_order_relaxed); }
-
-    /// Input: the ADC time of the frame at the consumer's position, from the
-    /// mark of the callback that captured it; 0 when the host gives none.
-    double input_time_here() noexcept
-    {
-        channel& c = *in_;
-        const std::uint64_t r = c.ring.read_index();
-        while (const time_mark* m = c.times.front()) {
-            if (m->position > r) break;
-            c.last_time = *m;
-            c.times.pop();
-        }
-        if (c.last_time.time == 0.0 && c.last_time.position == 0) return 0.0;
-        return c.last_time.time + double(r - c.last_time.position) / c.params.sample_rate;
-    }
-
-    /// Output: when the frame that the next write queues is expected at the
-    /// DAC, extrapolated from the last callback's mark; 0 before the first.
-    double output_time_here() noexcept
-    {
-        channel& c = *out_;
-        const auto m = c.dac.load();
-        if (!m || m->time == 0.0) return 0.0;
-        const std::uint64_t w = c.ring.write_index();
-        return m->time + (double(w) - double(m->position)) / c.params.sample_rate;
-    }
+    void unpark(direction_bridge& c) noexcept { c.parked.store(0, std::memory_order_relaxed); }
 
     stream_counters counters() const noexcept
     {
         stream_counters s;
         if (in_) {
-            s.frames += in_->frames.get();
-            s.overflows = in_->overflows.get();
-            s.frames_dropped = in_->frames_dropped.get();
-            s.host_overflows = in_->host_overflows.get();
+            s.frames += in_->published.frames.get();
+            s.overflows = in_->published.overflows.get();
+            s.frames_dropped = in_->published.frames_dropped.get();
+            s.host_overflows = in_->published.host_overflows.get();
         }
         if (out_) {
-            if (!in_) s.frames = out_->frames.get();
-            s.underflows = out_->underflows.get();
-            s.silence_frames = out_->silence_frames.get();
-            s.host_underflows = out_->host_underflows.get();
+            if (!in_) s.frames = out_->published.frames.get();
+            s.underflows = out_->published.underflows.get();
+            s.silence_frames = out_->published.silence_frames.get();
+            s.host_underflows = out_->published.host_underflows.get();
         }
         return s;
     }
@@ -606,28 +329,7 @@ public:
         if (stalled()) return halt(&Pa_AbortStream);
         if (out_ && state() == run_state::running && out_->ring.write_available() != out_->ring.capacity()) {
             request_drain();
-            // The callback completes the stream once the ring is empty; wait
-            // for that, bounded by the ring's duration plus the host latency,
-            // and, with a stall timeout, by callbacks that stop coming: a
-            // stalled host plays nothing more, however long stop waits.
-            const double seconds =
-                double(out_->ring.capacity()) / out_->params.sample_rate + out_->params.latency + 1.0;
-            auto now = std::chrono::steady_clock::now();
-            const auto deadline = now + std::chrono::duration<double>(seconds);
-            const auto stall = out_->params.stall_timeout;
-            std::uint64_t seen = callbacks();
-            auto seen_at = now;
-            while (state() == run_state::draining && now < deadline) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(1));
-                now = std::chrono::steady_clock::now();
-                if (stall.count() == 0) continue;
-                if (const std::uint64_t n = callbacks(); n != seen) {
-                    seen = n;
-                    seen_at = now;
-                } else if (now - seen_at >= stall) {
-                    break;
-                }
-            }
+            wait_for_drain();
         }
         return halt(&Pa_StopStream);
     }
@@ -660,7 +362,7 @@ public:
             // stream is therefore left open on purpose, with its library
             // reference: a small leak instead of a hung application.
             pa_ = nullptr;
-            owns_library_ = false;
+            lib_.leak();
         }
         state_.store(static_cast<int>(run_state::stopping), std::memory_order_release);
         if (driver_ != nullptr) {
@@ -674,10 +376,7 @@ public:
         }
         state_.store(static_cast<int>(run_state::closed), std::memory_order_release);
         wake_all();
-        if (owns_library_) {
-            owns_library_ = false;
-            release_library();
-        }
+        lib_.reset();
     }
 
     /// Attaches (or, with null, forgets) the external driver of a core with no
@@ -685,181 +384,47 @@ public:
     void set_driver(external_driver* d) noexcept { driver_ = d; }
 
 private:
-    static std::error_code map_open_error(PaError e) noexcept
+    /// Waits until the callback has completed a drain (or the stream ended
+    /// otherwise), bounded by the ring's duration plus the host latency: a
+    /// host whose server dies mid-drain may never call back. With a stall
+    /// timeout, bounded too by callbacks that stop coming: a stalled host
+    /// plays nothing more, however long stop waits.
+    ///
+    /// Only `finished` moves the state on from draining, and it rings the
+    /// output doorbell (wake_all) after doing so, so the wait is for that
+    /// ring rather than on a timer; the audio thread does nothing it did not
+    /// do before. Rings are drained before the state is checked, so one that
+    /// comes after the check ends the wait at once. The wait still wakes
+    /// every `recheck` to look at the state and the callback count: a
+    /// stalled host rings nothing, and should an operation parked on the
+    /// same doorbell run on another thread, its handler may take the ring
+    /// first. Draining the doorbell here costs such an operation
+    /// nothing, as halt() rings it again once the stream has stopped.
+    void wait_for_drain() noexcept
     {
-        switch (e) {
-        case paInvalidSampleRate: return make_error_code(errc::invalid_sample_rate);
-        case paInvalidChannelCount: return make_error_code(errc::invalid_channels);
-        case paInvalidDevice: return make_error_code(errc::device_not_found);
-        case paSampleFormatNotSupported: return make_error_code(errc::invalid_format);
-        default: return pa_error(e);
-        }
-    }
-
-    static std::error_code resolve_pair(direction dir, const stream_config* in_cfg, const stream_config* out_cfg,
-                                        stream_params& in_p, PaStreamParameters& in_sp, stream_params& out_p,
-                                        PaStreamParameters& out_sp, std::string& why)
-    {
-        if (has_input(dir)) {
-            if (in_cfg == nullptr) return make_error_code(errc::invalid_config);
-            if (auto ec = resolve(true, *in_cfg, in_p, in_sp, why)) return ec;
-        }
-        if (has_output(dir)) {
-            if (out_cfg == nullptr) return make_error_code(errc::invalid_config);
-            if (auto ec = resolve(false, *out_cfg, out_p, out_sp, why)) return ec;
-        }
-        if (dir == direction::duplex) {
-            // One stream, one clock: both halves share the rate and block size.
-            if (in_p.sample_rate != out_p.sample_rate) {
-                if (in_cfg->sample_rate != 0.0 && out_cfg->sample_rate != 0.0) {
-                    why = "duplex halves ask for different sample rates: input " + number(in_p.sample_rate) +
-                          " Hz, output " + number(out_p.sample_rate) + " Hz";
-                    return make_error_code(errc::invalid_sample_rate);
+        using clock = std::chrono::steady_clock;
+        constexpr std::chrono::milliseconds recheck{10};
+        const double seconds = double(out_->ring.capacity()) / out_->params.sample_rate + out_->params.latency + 1.0;
+        const auto stall = out_->params.stall_timeout;
+        auto seen_at = clock::now();
+        std::uint64_t seen = callbacks();
+        const auto deadline = seen_at + std::chrono::duration<double>(seconds);
+        while (state() == run_state::draining) {
+            const auto now = clock::now();
+            const auto left = deadline - now;
+            if (!(left.count() > 0)) return; // also when the bound is NaN (no rate)
+            if (stall.count() != 0) {
+                if (const std::uint64_t n = callbacks(); n != seen) {
+                    seen = n;
+                    seen_at = now;
+                } else if (now - seen_at >= stall) {
+                    return;
                 }
-                const double rate = in_cfg->sample_rate != 0.0 ? in_p.sample_rate : out_p.sample_rate;
-                in_p.sample_rate = out_p.sample_rate = rate;
             }
-            if (in_p.frames_per_block != out_p.frames_per_block) {
-                if (in_p.frames_per_block != 0 && out_p.frames_per_block != 0) {
-                    why = "duplex halves ask for different block sizes: input " +
-                          std::to_string(in_p.frames_per_block) + ", output " +
-                          std::to_string(out_p.frames_per_block) + " frames";
-                    return make_error_code(errc::invalid_config);
-                }
-                in_p.frames_per_block = out_p.frames_per_block = std::max(in_p.frames_per_block, out_p.frames_per_block);
-            }
+            out_->bell.drain();
+            if (state() != run_state::draining) return;
+            out_->bell.wait_for(left < recheck ? std::chrono::ceil<std::chrono::milliseconds>(left) : recheck);
         }
-        return {};
-    }
-
-    /// A number as people write it: 48000, 0.5, nan.
-    static std::string number(double v)
-    {
-        char buf[32];
-        std::snprintf(buf, sizeof buf, "%g", v);
-        return buf;
-    }
-
-    static std::string device_name(int dev)
-    {
-        const PaDeviceInfo* info = Pa_GetDeviceInfo(dev);
-        return "'" + std::string(info != nullptr && info->name != nullptr ? info->name : "?") + "'";
-    }
-
-    /// The device index that `sel` selects for the direction, or an error.
-    static std::error_code select(bool in, const device_selector& sel, int& dev, std::string& why)
-    {
-        const char* dir = in ? "input" : "output";
-        const int count = Pa_GetDeviceCount();
-        if (!sel) {
-            dev = in ? Pa_GetDefaultInputDevice() : Pa_GetDefaultOutputDevice();
-            if (dev != paNoDevice) return {};
-            why = std::string("the host has no default ") + dir + " device";
-            return make_error_code(errc::no_default_device);
-        }
-        if (const int* index = sel.index()) {
-            dev = *index;
-            if (dev >= 0 && dev < count && Pa_GetDeviceInfo(dev) != nullptr) return {};
-            why = "no device " + std::to_string(dev) + ": PortAudio lists " + std::to_string(std::max(count, 0)) +
-                  " devices";
-            return make_error_code(errc::device_not_found);
-        }
-        std::vector<device_info> all;
-        for (int i = 0; i < count; ++i)
-            if (const PaDeviceInfo* d = Pa_GetDeviceInfo(i)) all.push_back(make_device_info(i, *d));
-        const std::string& name = *sel.name();
-        const auto found = match_devices(all, name, in ? device_kind::input : device_kind::output);
-        if (found.size() == 1) {
-            dev = found.front().index;
-            return {};
-        }
-        why = "device '" + name + "'";
-        if (found.empty()) {
-            why += std::string(" not found among the ") + dir + " devices";
-            return make_error_code(errc::device_not_found);
-        }
-        why += " matches " + std::to_string(found.size()) + " " + dir + " devices:";
-        for (const auto& d : found) why += " [" + std::to_string(d.index) + "] " + d.name + " (" + d.host_api_name + "),";
-        why.pop_back();
-        return make_error_code(errc::ambiguous_device);
-    }
-
-    /// Words for a refusal by `Pa_IsFormatSupported`, naming what was asked.
-    static std::string refusal(const std::error_code& ec, direction dir, const stream_params& in_p,
-                               const stream_params& out_p)
-    {
-        const stream_params& p = has_input(dir) ? in_p : out_p;
-        std::string devices = device_name(p.device);
-        if (dir == direction::duplex && in_p.device != out_p.device) devices += " and " + device_name(out_p.device);
-        if (ec == errc::invalid_sample_rate) {
-            const PaDeviceInfo* info = Pa_GetDeviceInfo(p.device);
-            return "sample rate " + number(p.sample_rate) + " Hz not supported by device " + devices +
-                   (info != nullptr ? " (its default is " + number(info->defaultSampleRate) + " Hz)" : "");
-        }
-        if (ec == errc::invalid_format)
-            return std::string("sample format ") + to_string(p.format) + " not supported by device " + devices;
-        if (ec == errc::invalid_channels)
-            return "channel count " + std::to_string(p.channels) + " not supported by device " + devices;
-        return {};
-    }
-
-    static std::error_code resolve(bool in, const stream_config& cfg, stream_params& p, PaStreamParameters& sp,
-                                   std::string& why)
-    {
-        int dev = -1;
-        if (auto ec = select(in, cfg.device, dev, why)) return ec;
-        const PaDeviceInfo* info = Pa_GetDeviceInfo(dev);
-        const char* dir = in ? "input" : "output";
-        const int max_channels = in ? info->maxInputChannels : info->maxOutputChannels;
-        if (cfg.channels <= 0 || cfg.channels > max_channels) {
-            why = "invalid channel count " + std::to_string(cfg.channels) + ": device " + device_name(dev) + " has " +
-                  std::to_string(max_channels) + " " + dir + " channel" + (max_channels == 1 ? "" : "s");
-            return make_error_code(errc::invalid_channels);
-        }
-        const double rate = cfg.sample_rate == 0.0 ? info->defaultSampleRate : cfg.sample_rate;
-        if (!(rate > 0.0) || !std::isfinite(rate)) {
-            why = "invalid sample rate " + number(rate) + ": must be a positive number of frames per second";
-            return make_error_code(errc::invalid_sample_rate);
-        }
-        if (sample_bytes(cfg.format) == 0) {
-            why = "invalid sample format " + std::to_string(static_cast<int>(cfg.format));
-            return make_error_code(errc::invalid_format);
-        }
-        double latency = 0;
-        switch (cfg.latency.kind) {
-        case latency_hint::mode::low:
-            latency = in ? info->defaultLowInputLatency : info->defaultLowOutputLatency;
-            break;
-        case latency_hint::mode::high:
-            latency = in ? info->defaultHighInputLatency : info->defaultHighOutputLatency;
-            break;
-        case latency_hint::mode::seconds:
-            if (!(cfg.latency.value >= 0.0) || !std::isfinite(cfg.latency.value)) {
-                why = "invalid latency " + number(cfg.latency.value) + " s: must be a non-negative number of seconds";
-                return make_error_code(errc::invalid_latency);
-            }
-            latency = cfg.latency.value;
-            break;
-        default: why = "invalid latency mode"; return make_error_code(errc::invalid_latency);
-        }
-        if (cfg.ring_frames > (std::size_t{1} << 30)) {
-            why = "ring of " + std::to_string(cfg.ring_frames) + " frames is over the limit of 2^30 frames";
-            return make_error_code(errc::invalid_config);
-        }
-        p.device = dev;
-        p.channels = cfg.channels;
-        p.format = cfg.format;
-        p.sample_rate = rate;
-        p.frames_per_block = cfg.frames_per_block;
-        p.latency = latency;
-        p.overflow_is_error = cfg.overflow_is_error;
-        p.stall_timeout = cfg.stall_timeout;
-        sp.device = dev;
-        sp.channelCount = cfg.channels;
-        sp.sampleFormat = to_portaudio(cfg.format);
-        sp.suggestedLatency = latency;
-        sp.hostApiSpecificStreamInfo = nullptr;
-        return {};
     }
 
     void wake_all() noexcept
@@ -887,22 +452,22 @@ private:
         return ec;
     }
 
-    static void capture(channel& c, const void* input, std::size_t frames, PaStreamCallbackFlags flags,
+    static void capture(direction_bridge& c, const void* input, std::size_t frames, PaStreamCallbackFlags flags,
                         double adc_time) noexcept
     {
         if (flags & paInputOverflow) {
-            c.host_overflows.add(1);
-            c.pending.position = c.ring.write_index();
-            ++c.pending.events;
+            c.published.host_overflows.add(1);
+            c.audio.pending.position = c.ring.write_index();
+            ++c.audio.pending.events;
         }
         ring_regions r = c.ring.prepare_write(frames);
         // A gap must be published before the frames that follow it. Should
         // the gap queue be full (a reader taking a frame at a time from an
         // overflowing ring), these frames join the gap instead, so that every
         // gap is still reported exactly where it is.
-        if (r.frames > 0 && c.pending.events != 0 && !c.gaps.push(c.pending)) r.frames = 0;
+        if (r.frames > 0 && c.audio.pending.events != 0 && !c.gaps.push(c.audio.pending)) r.frames = 0;
         if (r.frames > 0) {
-            c.pending = {};
+            c.audio.pending = {};
             // A full mark queue only costs precision: the reader extrapolates
             // from the last mark it has.
             if (adc_time != 0.0) c.times.push({c.ring.write_index(), adc_time});
@@ -915,22 +480,23 @@ private:
                 std::memset(r.second.data(), std::to_integer<int>(c.silence), r.second.size());
             }
             c.ring.commit_write(r.frames);
-            c.frames.add(r.frames);
+            c.published.frames.add(r.frames);
         }
         if (r.frames < frames) {
             const std::size_t lost = frames - r.frames;
-            c.frames_dropped.add(lost);
-            if (c.pending.events == 0) c.pending.position = c.ring.write_index();
-            c.pending.frames += lost;
-            if (!(flags & paInputOverflow) || r.frames > 0) ++c.pending.events;
+            c.published.frames_dropped.add(lost);
+            if (c.audio.pending.events == 0) c.audio.pending.position = c.ring.write_index();
+            c.audio.pending.frames += lost;
+            if (!(flags & paInputOverflow) || r.frames > 0) ++c.audio.pending.events;
         }
-        if ((flags & paInputOverflow) || r.frames < frames) c.overflows.add(1);
+        if ((flags & paInputOverflow) || r.frames < frames) c.published.overflows.add(1);
         if (r.frames > 0) c.notify(c.ring.readable_from_producer());
     }
 
-    int playback(channel& c, void* output, std::size_t frames, PaStreamCallbackFlags flags, double dac_time) noexcept
+    int playback(direction_bridge& c, void* output, std::size_t frames, PaStreamCallbackFlags flags,
+                 double dac_time) noexcept
     {
-        if (flags & paOutputUnderflow) c.host_underflows.add(1);
+        if (flags & paOutputUnderflow) c.published.host_underflows.add(1);
         if (dac_time != 0.0) c.dac.store(c.ring.read_index(), dac_time);
         const std::size_t got = c.ring.read(output, frames);
         const bool draining = state_.load(std::memory_order_acquire) == static_cast<int>(run_state::draining);
@@ -940,14 +506,14 @@ private:
                         (frames - got) * fb);
             // Before the first frame arrives silence is the expected pre-roll, and
             // after a drain it is the tail: neither is a writer falling behind.
-            if (c.primed && !draining) {
-                c.underflows.add(1);
-                c.silence_frames.add(frames - got);
+            if (c.audio.primed && !draining) {
+                c.published.underflows.add(1);
+                c.published.silence_frames.add(frames - got);
             }
         }
         if (got > 0) {
-            c.primed = true;
-            c.frames.add(got);
+            c.audio.primed = true;
+            c.published.frames.add(got);
         }
         const std::size_t free = c.ring.writable_from_consumer();
         c.notify(free);
@@ -956,10 +522,10 @@ private:
     }
 
     const direction dir_;
-    std::optional<channel> in_;
-    std::optional<channel> out_;
+    std::optional<direction_bridge> in_;
+    std::optional<direction_bridge> out_;
     PaStream* pa_ = nullptr;
-    bool owns_library_ = false;
+    library_ref lib_{nullptr}; ///< held by a core with a PortAudio stream behind it
     external_driver* driver_ = nullptr;
     single_writer_counter callbacks_;
     static constexpr std::uint64_t no_stall = ~std::uint64_t{0};

@@ -39,7 +39,7 @@ void async_wait_bell(bell_waiter<Executor>& waiter, Handler&& handler)
 #endif
 }
 
-/// What the io side owns: the core, and an Asio waiter on each channel's
+/// What the io side owns: the core, and an Asio waiter on each direction's
 /// doorbell. Shared with pending operations so that closing or destroying
 /// the stream while one is parked leaves it something valid to complete
 /// from.
@@ -233,8 +233,8 @@ enum class transfer_kind { read, write, drain };
 
 /// The one composed operation behind every read, write and drain.
 ///
-/// Moves whole frames between a channel's ring and the caller's target;
-/// when the ring cannot satisfy it, parks on the channel's doorbell (an Asio
+/// Moves whole frames between a direction's ring and the caller's target;
+/// when the ring cannot satisfy it, parks on that direction's doorbell (an Asio
 /// descriptor wait, so handler allocation, work tracking and cancellation
 /// are Asio's). `all` asks for every frame of the target; otherwise one frame
 /// or more completes it, as `read_some`/`write_some` do. Completes with a
@@ -263,7 +263,7 @@ public:
 private:
     enum class step { start, waiting, posted };
 
-    channel& chan() const noexcept { return reading ? impl_->core->input() : impl_->core->output(); }
+    direction_bridge& chan() const noexcept { return reading ? impl_->core->input() : impl_->core->output(); }
     bool& busy() const noexcept { return reading ? impl_->read_busy : impl_->write_busy; }
     typename stream_impl<Executor>::descriptor& bell() const noexcept
     {
@@ -278,8 +278,8 @@ private:
         if (impl_) stall_epoch_ = impl_->stall_epoch;
         if (!ec_ && (Kind == transfer_kind::drain || target_.frames > 0)) {
             busy() = owns_busy_ = true;
-            if constexpr (reading) status_.input_time = impl_->core->input_time_here();
-            if constexpr (Kind == transfer_kind::write) wstatus_.output_time = impl_->core->output_time_here();
+            if constexpr (reading) status_.input_time = impl_->core->input().input_time_here();
+            if constexpr (Kind == transfer_kind::write) wstatus_.output_time = impl_->core->output().output_time_here();
             if (!progress()) return park(self);
         }
         step_ = step::posted;
@@ -319,7 +319,7 @@ private:
     bool progress()
     {
         stream_core& core = *impl_->core;
-        channel& c = chan();
+        direction_bridge& c = chan();
         if constexpr (Kind == transfer_kind::drain) {
             core.request_drain();
             const run_state s = core.state();
@@ -383,7 +383,7 @@ private:
     template <class Self>
     void park(Self& self)
     {
-        channel& c = chan();
+        direction_bridge& c = chan();
         std::size_t want = c.ring.capacity() + 1; // drain: only the finish ring wakes it
         if constexpr (Kind != transfer_kind::drain) want = all_ ? std::min(target_.frames - done_, wake_point(c)) : 1;
         if (!impl_->core->park(c, want)) {
@@ -403,14 +403,14 @@ private:
     // for a full (input) or empty (output) ring would leave the callback no
     // room for its next block, and frames would be lost while the reader
     // keeps up. The parts stay one operation with one completion.
-    static std::size_t wake_point(const channel& c) noexcept { return std::max<std::size_t>(c.ring.capacity() / 2, 1); }
+    static std::size_t wake_point(const direction_bridge& c) noexcept { return std::max<std::size_t>(c.ring.capacity() / 2, 1); }
 
     template <class Self>
     void finish(Self& self)
     {
         std::size_t count = done_; // frames, or bytes for the Asio stream operations
         if (impl_ && owns_busy_) {
-            channel& c = chan();
+            direction_bridge& c = chan();
             impl_->core->unpark(c);
             busy() = false;
             if constexpr (!CountFrames) count *= c.params.frame_bytes();
