@@ -180,9 +180,13 @@ program_rules() {
     echo "$1: $2 $5 $pa_build/libportaudio.a"
     echo "	\$(CXX) \$(LDFLAGS) -o \$@ $2 $5 \$(LDLIBS)"
 }
+# -Wno-mismatched-new-delete: GCC 12 at -O2 takes Asio's awaitable frames,
+# allocated by asio::aligned_new and freed by the frame's own sized operator
+# delete, for a mismatch once enough is inlined (seen in unit_stall_test);
+# both ends are Asio's, and the pair matches.
 {
     echo "CXX := $cxx"
-    echo "CXXFLAGS := -std=c++20 -O2 -pthread -Wall -Wextra -Wpedantic -Werror -Wa,-mbig-obj \\"
+    echo "CXXFLAGS := -std=c++20 -O2 -pthread -Wall -Wextra -Wpedantic -Werror -Wno-mismatched-new-delete -Wa,-mbig-obj \\"
     echo "    -D_WIN32_WINNT=0x0A00 -I$checkout/include -I$checkout/tests \\"
     echo "    -isystem $build/deps/asio-1.38.2/include -isystem $pa_src/include -isystem $build/catch2"
     echo "LDFLAGS := -static -static-libgcc -static-libstdc++ -pthread"
