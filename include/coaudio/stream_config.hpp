@@ -13,6 +13,7 @@
 #include <string_view>
 #include <utility>
 #include <variant>
+#include <vector>
 
 namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE {
 
@@ -93,7 +94,19 @@ struct stream_config {
     /// the timeout (at most 200 ms) after it has passed. `stop` of a
     /// stalled output discards what is queued instead of waiting for it.
     std::chrono::milliseconds stall_timeout{0};
+    /// Which device channels the stream's channels are, counted from 1 as
+    /// sounddevice's `mapping` is: `{3, 4}` records the device's inputs 3
+    /// and 4 as the stream's channels 1 and 2 (or plays them on outputs 3
+    /// and 4). Empty: the device's first `channels` channels. With a
+    /// mapping, `channels` is its size (leave it at 1, or give the same
+    /// number). Device channels not in it are ignored on input and silent
+    /// on output; the selection is part of the callback's one copy. At most
+    /// `max_mapped_channels` entries, each named once.
+    std::vector<int> mapping{};
 };
+
+/// The most channels a `stream_config::mapping` may list.
+inline constexpr std::size_t max_mapped_channels = 64;
 
 /// A full-duplex stream's two halves. They share one clock: the sample rate
 /// and block size may be given in either half (or both, equal); device,

@@ -11,8 +11,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
+#include <limits>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -138,14 +141,17 @@ private:
     {
         detail::stream_params p;
         p.device = -1;
-        p.channels = cfg.channels;
         p.format = cfg.format;
         p.sample_rate = options_.sample_rate;
         p.frames_per_block = options_.frames_per_block;
         p.latency = double(options_.frames_per_block) / options_.sample_rate;
         p.overflow_is_error = cfg.overflow_is_error;
         p.stall_timeout = cfg.stall_timeout;
-        if (cfg.channels <= 0) throw std::system_error(make_error_code(errc::invalid_channels), "coaudio: virtual_device");
+        // Any number of channels: a mapping names the device channels it uses.
+        std::string why;
+        if (auto ec = detail::resolve_channels(cfg, std::numeric_limits<std::uint16_t>::max(), "",
+                                               "'virtual device'", p, why))
+            throw std::system_error(ec, "coaudio: virtual_device: " + why);
         return p;
     }
 
@@ -154,8 +160,8 @@ private:
         std::lock_guard lock(mutex_);
         if (lost_) throw std::system_error(make_error_code(errc::device_lost), "coaudio: virtual_device");
         attachment a{&core, {}, {}};
-        if (has_input(core.dir())) a.in.resize(options_.frames_per_block * core.input().params.frame_bytes());
-        if (has_output(core.dir())) a.out.resize(options_.frames_per_block * core.output().params.frame_bytes());
+        if (has_input(core.dir())) a.in.resize(options_.frames_per_block * core.input().params.device_frame_bytes());
+        if (has_output(core.dir())) a.out.resize(options_.frames_per_block * core.output().params.device_frame_bytes());
         attached_.push_back(std::move(a));
         core.set_driver(this);
     }
@@ -178,7 +184,7 @@ private:
         for (auto& a : attached_) {
             if (!a.in.empty()) {
                 const std::byte fill = silence_byte(a.core->input().params.format);
-                if (played.size() == a.in.size() && wire_frame_bytes_ == a.core->input().params.frame_bytes())
+                if (played.size() == a.in.size() && wire_frame_bytes_ == a.core->input().params.device_frame_bytes())
                     std::memcpy(a.in.data(), played.data(), a.in.size());
                 else
                     std::memset(a.in.data(), std::to_integer<int>(fill), a.in.size());
@@ -189,11 +195,14 @@ private:
             const detail::run_state s = a.core->state();
             if (s != detail::run_state::running && s != detail::run_state::draining) continue;
             a.core->observe(frames, 0.0, 0.0, 0.0); // the block; the latency is the device's own
+            // As a host may, hand the callback an output buffer holding
+            // stale data: every byte of it is the callback's to write.
+            if (!a.out.empty()) std::memset(a.out.data(), 0x5a, a.out.size());
             const int rc = a.core->process(a.in.empty() ? nullptr : a.in.data(), a.out.empty() ? nullptr : a.out.data(),
                                            frames, flags, t, t + block_time);
             if (!a.out.empty() && !wired) {
                 next_wire_.assign(a.out.begin(), a.out.end());
-                next_wire_frame_bytes_ = a.core->output().params.frame_bytes();
+                next_wire_frame_bytes_ = a.core->output().params.device_frame_bytes();
                 wired = true;
             }
             if (rc == paComplete) a.core->finished();

@@ -28,7 +28,9 @@ class private_jack_server {
 public:
     // A fixed name per test: JACK keeps a killed server's registry slot (eight
     // in all) until a server of the same name starts again, as the destructor does.
-    explicit private_jack_server(std::string name) : name_(std::move(name))
+    /// `channels`: the dummy driver's capture and playback ports each.
+    explicit private_jack_server(std::string name, int channels = 2)
+        : name_(std::move(name)), channels_(std::to_string(channels))
     {
         ::setenv("JACK_DEFAULT_SERVER", name_.c_str(), 1);
         start();
@@ -64,7 +66,7 @@ private:
     {
         const char* argv[] = {
             "jackd", "--no-realtime", "-n", name_.c_str(), "-d", "dummy", "-r",   "48000",
-            "-p",    "256",           "-C", "2",           "-P", "2",     nullptr};
+            "-p",    "256",           "-C", channels_.c_str(), "-P", channels_.c_str(), nullptr};
         posix_spawn_file_actions_t actions;
         posix_spawn_file_actions_init(&actions);
         posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
@@ -88,6 +90,7 @@ private:
     }
 
     std::string name_;
+    std::string channels_;
     pid_t pid_ = -1;
     bool killed_ = false;
 };

@@ -100,12 +100,7 @@ inline std::error_code resolve_one(bool in, const stream_config& cfg, stream_par
     const PaDeviceInfo* info = Pa_GetDeviceInfo(dev);
     const char* dir = in ? "input" : "output";
     const int max_channels = in ? info->maxInputChannels : info->maxOutputChannels;
-    if (cfg.channels <= 0 || cfg.channels > max_channels) {
-        why = "invalid channel count " + std::to_string(cfg.channels) + ": device " +
-              device_name(dev) + " has " + std::to_string(max_channels) + " " + dir + " channel" +
-              (max_channels == 1 ? "" : "s");
-        return make_error_code(errc::invalid_channels);
-    }
+    if (auto ec = resolve_channels(cfg, max_channels, dir, device_name(dev), p, why)) return ec;
     const double rate = cfg.sample_rate == 0.0 ? info->defaultSampleRate : cfg.sample_rate;
     if (!(rate > 0.0) || !std::isfinite(rate)) {
         why = "invalid sample rate " + number(rate) +
@@ -140,7 +135,6 @@ inline std::error_code resolve_one(bool in, const stream_config& cfg, stream_par
         return make_error_code(errc::invalid_config);
     }
     p.device = dev;
-    p.channels = cfg.channels;
     p.format = cfg.format;
     p.sample_rate = rate;
     p.frames_per_block = cfg.frames_per_block;
@@ -148,7 +142,7 @@ inline std::error_code resolve_one(bool in, const stream_config& cfg, stream_par
     p.overflow_is_error = cfg.overflow_is_error;
     p.stall_timeout = cfg.stall_timeout;
     sp.device = dev;
-    sp.channelCount = cfg.channels;
+    sp.channelCount = p.device_channels();
     sp.sampleFormat = to_portaudio(cfg.format);
     sp.suggestedLatency = latency;
     sp.hostApiSpecificStreamInfo = nullptr;
@@ -173,7 +167,7 @@ inline std::string refusal(const std::error_code& ec, direction dir, const strea
         return std::string("sample format ") + to_string(p.format) + " not supported by device " +
                devices;
     if (ec == errc::invalid_channels)
-        return "channel count " + std::to_string(p.channels) + " not supported by device " +
+        return "channel count " + std::to_string(p.device_channels()) + " not supported by device " +
                devices;
     return {};
 }

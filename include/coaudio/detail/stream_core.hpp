@@ -25,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 
 namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE::detail {
 
@@ -471,7 +472,13 @@ private:
             // A full mark queue only costs precision: the reader extrapolates
             // from the last mark it has.
             if (adc_time != 0.0) c.times.push({c.ring.write_index(), adc_time});
-            if (input != nullptr) {
+            if (input != nullptr && c.params.mapped != 0) {
+                // The mapped channels only, in the same one pass.
+                const auto* src = static_cast<const std::byte*>(input);
+                const std::size_t first = r.first.size() / c.params.frame_bytes();
+                remap<true>(c.params, src, r.first.data(), first);
+                remap<true>(c.params, src + first * c.params.device_frame_bytes(), r.second.data(), r.frames - first);
+            } else if (input != nullptr) {
                 const auto* src = static_cast<const std::byte*>(input);
                 std::memcpy(r.first.data(), src, r.first.size());
                 if (!r.second.empty()) std::memcpy(r.second.data(), src + r.first.size(), r.second.size());
@@ -493,15 +500,64 @@ private:
         if (r.frames > 0) c.notify(c.ring.readable_from_producer());
     }
 
+    /// Calls `fn(std::integral_constant<std::size_t, B>{})`, B the bytes of
+    /// one sample of `f`, so that each sample's copy compiles to one move.
+    template <class Fn>
+    static void with_sample_bytes(sample_format f, Fn fn) noexcept
+    {
+        switch (sample_bytes(f)) {
+        case 1: return fn(std::integral_constant<std::size_t, 1>{});
+        case 2: return fn(std::integral_constant<std::size_t, 2>{});
+        case 3: return fn(std::integral_constant<std::size_t, 3>{});
+        default: return fn(std::integral_constant<std::size_t, 4>{});
+        }
+    }
+
+    /// With a mapping, moves `frames` frames between a device buffer (every
+    /// channel the device was opened with) and ring frames (the mapped
+    /// channels only). Input (`ToRing`): the mapped channels into the ring.
+    /// Output: ring frames onto the mapped channels, the others left as
+    /// they are.
+    template <bool ToRing>
+    static void remap(const stream_params& p, std::conditional_t<ToRing, const std::byte*, std::byte*> device,
+                      std::conditional_t<ToRing, std::byte*, const std::byte*> ring, std::size_t frames) noexcept
+    {
+        with_sample_bytes(p.format, [&](auto bytes) {
+            constexpr std::size_t b = decltype(bytes)::value;
+            const std::size_t stride = b * static_cast<std::size_t>(p.device_channels());
+            for (std::size_t f = 0; f < frames; ++f, device += stride)
+                for (std::size_t i = 0; i < p.mapped; ++i, ring += b) {
+                    if constexpr (ToRing)
+                        std::memcpy(ring, device + b * p.mapping[i], b);
+                    else
+                        std::memcpy(device + b * p.mapping[i], ring, b);
+                }
+        });
+    }
+
     int playback(direction_bridge& c, void* output, std::size_t frames, PaStreamCallbackFlags flags,
                  double dac_time) noexcept
     {
         if (flags & paOutputUnderflow) c.published.host_underflows.add(1);
         if (dac_time != 0.0) c.dac.store(c.ring.read_index(), dac_time);
-        const std::size_t got = c.ring.read(output, frames);
+        std::size_t got = 0;
+        if (c.params.mapped == 0) {
+            got = c.ring.read(output, frames);
+        } else {
+            // Unmapped device channels stay silent; the mapped ones are
+            // filled from the ring in the same one pass.
+            std::memset(output, std::to_integer<int>(c.silence), frames * c.params.device_frame_bytes());
+            const ring_regions r = c.ring.prepare_read(frames);
+            const std::size_t first = r.first.size() / c.params.frame_bytes();
+            auto* dst = static_cast<std::byte*>(output);
+            remap<false>(c.params, dst, r.first.data(), first);
+            remap<false>(c.params, dst + first * c.params.device_frame_bytes(), r.second.data(), r.frames - first);
+            c.ring.commit_read(r.frames);
+            got = r.frames;
+        }
         const bool draining = state_.load(std::memory_order_acquire) == static_cast<int>(run_state::draining);
         if (got < frames) {
-            const std::size_t fb = c.params.frame_bytes();
+            const std::size_t fb = c.params.device_frame_bytes();
             std::memset(static_cast<std::byte*>(output) + got * fb, std::to_integer<int>(c.silence),
                         (frames - got) * fb);
             // Before the first frame arrives silence is the expected pre-roll, and
