@@ -6,7 +6,6 @@
 #include <coaudio/detail/namespace.hpp>
 
 #include <cerrno>
-#include <chrono>
 #include <cstdint>
 #include <system_error>
 
@@ -23,7 +22,6 @@
 #  include <windows.h>
 #else
 #  include <fcntl.h>
-#  include <poll.h>
 #  include <unistd.h>
 // An eventfd on Linux; the pipe that every other POSIX system (macOS, the
 // BSDs) gets. COAUDIO_DOORBELL_USE_PIPE selects the pipe on Linux too, so that
@@ -68,15 +66,6 @@ public:
 
     /// Consumes all pending rings so the event is quiet again. io thread only.
     void drain() noexcept { ::ResetEvent(event_); }
-
-    /// Blocks the calling thread until the doorbell rings or `timeout` passes,
-    /// without draining it; true when it rang. For a thread that waits outside
-    /// the io_context (a stop waiting for the drain to end); never the audio
-    /// thread.
-    bool wait_for(std::chrono::milliseconds timeout) const noexcept
-    {
-        return ::WaitForSingleObject(event_, static_cast<DWORD>(timeout.count())) == WAIT_OBJECT_0;
-    }
 
     /// The event. The doorbell keeps it.
     HANDLE native_handle() const noexcept { return event_; }
@@ -159,18 +148,6 @@ public:
         while (::read(read_fd_, buf, sizeof buf) > 0) {
         }
 #endif
-    }
-
-    /// Blocks the calling thread until the doorbell rings or `timeout` passes,
-    /// without draining it; true when it rang. For a thread that waits outside
-    /// the io_context (a stop waiting for the drain to end); never the audio
-    /// thread.
-    bool wait_for(std::chrono::milliseconds timeout) const noexcept
-    {
-        pollfd p{};
-        p.fd = read_fd_;
-        p.events = POLLIN;
-        return ::poll(&p, 1, static_cast<int>(timeout.count())) > 0;
     }
 
     /// The descriptor to wait on for readability.

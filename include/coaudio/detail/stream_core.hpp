@@ -25,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <type_traits>
 
 namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE::detail {
@@ -330,7 +331,28 @@ public:
         if (stalled()) return halt(&Pa_AbortStream);
         if (out_ && state() == run_state::running && out_->ring.write_available() != out_->ring.capacity()) {
             request_drain();
-            wait_for_drain();
+            // The callback completes the stream once the ring is empty; wait
+            // for that, bounded by the ring's duration plus the host latency,
+            // and, with a stall timeout, by callbacks that stop coming: a
+            // stalled host plays nothing more, however long stop waits.
+            const double seconds =
+                double(out_->ring.capacity()) / out_->params.sample_rate + out_->params.latency + 1.0;
+            auto now = std::chrono::steady_clock::now();
+            const auto deadline = now + std::chrono::duration<double>(seconds);
+            const auto stall = out_->params.stall_timeout;
+            std::uint64_t seen = callbacks();
+            auto seen_at = now;
+            while (state() == run_state::draining && now < deadline) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                now = std::chrono::steady_clock::now();
+                if (stall.count() == 0) continue;
+                if (const std::uint64_t n = callbacks(); n != seen) {
+                    seen = n;
+                    seen_at = now;
+                } else if (now - seen_at >= stall) {
+                    break;
+                }
+            }
         }
         return halt(&Pa_StopStream);
     }
@@ -385,49 +407,6 @@ public:
     void set_driver(external_driver* d) noexcept { driver_ = d; }
 
 private:
-    /// Waits until the callback has completed a drain (or the stream ended
-    /// otherwise), bounded by the ring's duration plus the host latency: a
-    /// host whose server dies mid-drain may never call back. With a stall
-    /// timeout, bounded too by callbacks that stop coming: a stalled host
-    /// plays nothing more, however long stop waits.
-    ///
-    /// Only `finished` moves the state on from draining, and it rings the
-    /// output doorbell (wake_all) after doing so, so the wait is for that
-    /// ring rather than on a timer; the audio thread does nothing it did not
-    /// do before. Rings are drained before the state is checked, so one that
-    /// comes after the check ends the wait at once. The wait still wakes
-    /// every `recheck` to look at the state and the callback count: a
-    /// stalled host rings nothing, and should an operation parked on the
-    /// same doorbell run on another thread, its handler may take the ring
-    /// first. Draining the doorbell here costs such an operation
-    /// nothing, as halt() rings it again once the stream has stopped.
-    void wait_for_drain() noexcept
-    {
-        using clock = std::chrono::steady_clock;
-        constexpr std::chrono::milliseconds recheck{10};
-        const double seconds = double(out_->ring.capacity()) / out_->params.sample_rate + out_->params.latency + 1.0;
-        const auto stall = out_->params.stall_timeout;
-        auto seen_at = clock::now();
-        std::uint64_t seen = callbacks();
-        const auto deadline = seen_at + std::chrono::duration<double>(seconds);
-        while (state() == run_state::draining) {
-            const auto now = clock::now();
-            const auto left = deadline - now;
-            if (!(left.count() > 0)) return; // also when the bound is NaN (no rate)
-            if (stall.count() != 0) {
-                if (const std::uint64_t n = callbacks(); n != seen) {
-                    seen = n;
-                    seen_at = now;
-                } else if (now - seen_at >= stall) {
-                    return;
-                }
-            }
-            out_->bell.drain();
-            if (state() != run_state::draining) return;
-            out_->bell.wait_for(left < recheck ? std::chrono::ceil<std::chrono::milliseconds>(left) : recheck);
-        }
-    }
-
     void wake_all() noexcept
     {
         if (in_) in_->wake();
