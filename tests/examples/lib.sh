@@ -114,6 +114,16 @@ start_tone() {
         sleep 0.1
     done
     cat "$work_dir/tone.log" >&2
+    # Whether it hung or died, for whoever reads the log.
+    if kill -0 "$tone_pid" 2>/dev/null; then
+        note "tone (pid $tone_pid) still runs: $(tr '\0' ' ' <"/proc/$tone_pid/cmdline" 2>/dev/null)" \
+            "state $(awk '/^State:/ {print $2}' "/proc/$tone_pid/status" 2>/dev/null)," \
+            "threads $(ls "/proc/$tone_pid/task" 2>/dev/null | wc -l)"
+        "$JACK_LSP" 2>/dev/null | sed 's/^/   jack port: /' >&2 || true
+    else
+        wait "$tone_pid"
+        note "tone (pid $tone_pid) exited with status $?"
+    fi
     fail "the tone's JACK port did not appear"
 }
 
