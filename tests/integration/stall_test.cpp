@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -153,4 +154,102 @@ TEST_CASE(
             }
         }(),
         60s);
+}
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+long long ms_since(clock_type::time_point t0)
+{
+    return static_cast<long long>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - t0).count());
+}
+
+// Waits (off the io thread) until the control thread has made every call
+// queued on it, at most `limit`.
+bool control_calls_done(std::chrono::seconds limit)
+{
+    const auto deadline = clock_type::now() + limit;
+    while (coaudio::detail::control_thread::backlog() != 0) {
+        if (clock_type::now() > deadline) return false;
+        std::this_thread::sleep_for(10ms);
+    }
+    return true;
+}
+
+} // namespace
+
+// PortAudio's JACK host waits for its server inside Pa_AbortStream and
+// Pa_CloseStream; frozen, the server never answers. The server is thawed by
+// a thread of the test after 6 s whatever happens, so that a call that does
+// hang shows up as a slow one instead of a test that never ends.
+TEST_CASE("a frozen server hangs neither stop, close nor the destructor, and PortAudio recovers "
+          "after it thaws",
+          "[realtime]")
+{
+    asio::io_context io;
+    std::unique_ptr<frozen_server> freeze;
+    auto stalled_in = std::make_unique<coaudio::input_stream>(started_input(io, 500ms));
+    auto quiet_in = std::make_unique<coaudio::input_stream>(started_input(io, 0ms));
+    long long stop_ms = -1, close_ms = -1, destroy_ms = -1;
+    std::error_code stop_ec;
+    std::thread thaw;
+    test::run(
+        io,
+        [&]() -> asio::awaitable<void> {
+            const std::size_t first = co_await read_block(*stalled_in);
+            CHECK(first == block);
+            const std::size_t quiet_first = co_await read_block(*quiet_in);
+            CHECK(quiet_first == block);
+            freeze = std::make_unique<frozen_server>();
+            thaw = std::thread([&] {
+                std::this_thread::sleep_for(6s);
+                freeze->thaw();
+            });
+            co_await take_what_arrived(*stalled_in);
+            std::vector<float> buf(block);
+            auto [ec, n] = co_await stalled_in->async_read_frames(std::span(buf),
+                                                                  coaudio::as_tuple(use_awaitable));
+            CHECK(ec == coaudio::errc::stalled);
+            // On the io thread, as a coroutine would: each call is bounded.
+            auto t0 = clock_type::now();
+            stalled_in->stop(stop_ec);
+            stop_ms = ms_since(t0);
+            t0 = clock_type::now();
+            stalled_in->close();
+            close_ms = ms_since(t0);
+            // No stall reported on this one (no timeout, nothing waiting):
+            // its destructor waits for PortAudio the default 2 s at most.
+            t0 = clock_type::now();
+            quiet_in.reset();
+            destroy_ms = ms_since(t0);
+        }(),
+        30s);
+    thaw.join();
+    std::printf("frozen server: stop of the stalled stream returned '%s' after %lld ms, close after %lld "
+                "ms; the destructor of a stream with no stall timeout after %lld ms\n",
+                stop_ec.message().c_str(), stop_ms, close_ms, destroy_ms);
+    CHECK(stop_ec == coaudio::errc::stalled);
+    CHECK(stop_ms >= 450);
+    CHECK(stop_ms < 1500); // 500 ms and the stream's latency
+    CHECK(close_ms < 100); // a stream found stalled does not wait at all
+    CHECK(destroy_ms >= 1900);
+    CHECK(destroy_ms < 3000); // 2 s and the stream's latency
+    // The calls left to the control thread finish once the server runs, and
+    // PortAudio streams again in this process.
+    const auto t0 = clock_type::now();
+    CHECK(control_calls_done(20s));
+    std::printf("after the thaw, the control thread finished its calls in %lld ms\n", ms_since(t0));
+    asio::io_context io2;
+    auto again = started_input(io2, 500ms);
+    test::run(
+        io2,
+        [&]() -> asio::awaitable<void> {
+            for (int i = 0; i < 20; ++i) {
+                const std::size_t got = co_await read_block(again);
+                CHECK(got > 0);
+            }
+        }(),
+        30s);
 }

@@ -141,6 +141,12 @@ public:
     }
 
     /// Starts the audio callback.
+    ///
+    /// `start`, `stop` and `abort` make their PortAudio call on coaudio's
+    /// control thread and wait for it at most the stall timeout (2 s without
+    /// one) plus the stream's latency; a host that hangs longer makes them
+    /// fail with `errc::stalled`, and the call is then not made if it had not
+    /// begun, or finishes in the background.
     void start() { throw_if(start_impl(), "coaudio: start"); }
     void start(std::error_code& ec) { ec = start_impl(); }
 
@@ -160,6 +166,8 @@ public:
 
     /// Closes the stream. Pending operations complete with
     /// `asio::error::operation_aborted`. Closing a closed stream does nothing.
+    /// Waits for PortAudio as `stop` does, but not at all once a stall was
+    /// reported; a close that takes longer finishes on the control thread.
     void close() noexcept
     {
         if (impl_) {
@@ -396,7 +404,7 @@ protected:
     friend class stream_base;
 
     // Hands the core over (converting moves). The stream must be idle.
-    std::unique_ptr<stream_core> release_core() noexcept
+    std::shared_ptr<stream_core> release_core() noexcept
     {
         if (!impl_) return nullptr;
         impl_->release_bells();
@@ -405,7 +413,7 @@ protected:
         return c;
     }
 
-    void adopt(std::unique_ptr<stream_core> c, std::error_code& ec)
+    void adopt(std::shared_ptr<stream_core> c, std::error_code& ec)
     {
         if (!c || c->dir() != Dir) {
             ec = make_error_code(errc::invalid_config);

@@ -5,6 +5,7 @@
 
 #include <coaudio/detail/namespace.hpp>
 
+#include <coaudio/detail/control_thread.hpp>
 #include <coaudio/detail/direction_bridge.hpp>
 #include <coaudio/detail/lockfree.hpp>
 #include <coaudio/detail/open_params.hpp>
@@ -61,7 +62,11 @@ protected:
 /// threads meet only in the bridges' rings, parked words and record queues
 /// and in the atomics below; nothing here takes a lock or allocates after
 /// construction.
-class stream_core {
+///
+/// PortAudio's start, stop, abort and close run on the control thread (see
+/// control_thread.hpp). Shared ownership lets a call that outlasts its
+/// caller's patience keep the core alive until it returns.
+class stream_core : public std::enable_shared_from_this<stream_core> {
 public:
     /// A one-direction core with no PortAudio stream behind it: the caller
     /// plays the driver by calling `process` (and `finished` when `process`
@@ -308,15 +313,17 @@ public:
         if (!is_open()) return make_error_code(errc::not_open);
         check_alive();
         if (state() == run_state::lost && pa_ != nullptr) return make_error_code(errc::device_lost);
-        if (pa_ != nullptr && !Pa_IsStreamStopped(pa_)) {
-            if (state() == run_state::running) return {};
-            Pa_StopStream(pa_); // finished or lost: reset PortAudio's state first
-        }
+        if (pa_ != nullptr && state() == run_state::running && !Pa_IsStreamStopped(pa_)) return {};
         // The last run's DAC mark would date this run's writes.
         if (out_) out_->dac.reset();
         state_.store(static_cast<int>(run_state::running), std::memory_order_release);
         if (pa_ == nullptr) return {};
-        std::error_code ec = pa_error(Pa_StartStream(pa_));
+        std::error_code ec = on_control_thread(
+            [](PaStream* pa) {
+                if (!Pa_IsStreamStopped(pa)) Pa_StopStream(pa); // finished: reset PortAudio's state first
+                return Pa_StartStream(pa);
+            },
+            patience(), false);
         if (ec) state_.store(static_cast<int>(run_state::stopped), std::memory_order_release);
         return ec;
     }
@@ -372,6 +379,10 @@ public:
     }
 
     /// Closes the PortAudio stream (aborting it if active). Idempotent.
+    /// Returns once PortAudio has closed it, or when the patience of a
+    /// control call has run out (at once, on a stream found stalled): the
+    /// close then goes on on the control thread, which keeps the core (and
+    /// PortAudio's initialisation) until it is done.
     void close() noexcept
     {
         if (state() == run_state::closed) return;
@@ -387,19 +398,32 @@ public:
             pa_ = nullptr;
             lib_.leak();
         }
+        const bool stuck = stalled();
         state_.store(static_cast<int>(run_state::stopping), std::memory_order_release);
         if (driver_ != nullptr) {
             driver_->detach(*this);
             driver_ = nullptr;
         }
+        bool closed = true;
         if (pa_ != nullptr) {
-            std::lock_guard lock(control_mutex());
-            Pa_CloseStream(pa_);
+            const auto ec = on_control_thread(
+                [](PaStream* pa) {
+                    // Stopped first, outside the control mutex: a host that
+                    // hangs does so here, and device queries and other
+                    // streams' opens go on meanwhile.
+                    if (!Pa_IsStreamStopped(pa)) Pa_AbortStream(pa);
+                    std::lock_guard lock(control_mutex());
+                    return Pa_CloseStream(pa);
+                },
+                stuck ? std::chrono::steady_clock::duration::zero() : patience(), true);
+            closed = ec != errc::stalled;
             pa_ = nullptr;
         }
         state_.store(static_cast<int>(run_state::closed), std::memory_order_release);
         wake_all();
-        lib_.reset();
+        // A close still under way needs PortAudio: the reference goes with
+        // the core, when the control thread lets go of it.
+        if (closed) lib_.reset();
     }
 
     /// Attaches (or, with null, forgets) the external driver of a core with no
@@ -413,6 +437,34 @@ private:
         if (out_) out_->wake();
     }
 
+    /// How long a caller waits for a control call before it reports
+    /// `errc::stalled` and leaves the call to the control thread: the stall
+    /// timeout (`default_patience` without one) beyond the stream's latency.
+    std::chrono::steady_clock::duration patience() const noexcept
+    {
+        const stream_params& p = params();
+        double latency = 0;
+        if (in_) latency += in_->params.latency;
+        if (out_) latency += out_->params.latency;
+        return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+            (p.stall_timeout.count() != 0 ? std::chrono::duration<double>(p.stall_timeout) : default_patience) +
+            std::chrono::duration<double>(latency));
+    }
+    static constexpr std::chrono::seconds default_patience{2};
+
+    /// Makes `fn(pa)` on the control thread and waits at most `patience`
+    /// for it; `errc::stalled` when it has not returned by then. A core that
+    /// nobody shares cannot be kept alive there, and makes it here.
+    template <class Fn>
+    std::error_code on_control_thread(Fn fn, std::chrono::steady_clock::duration patience, bool must_run)
+    {
+        std::shared_ptr<stream_core> keep = weak_from_this().lock();
+        if (!keep) return pa_error(fn(pa_));
+        const std::optional<int> r = control_thread::run(
+            [keep = std::move(keep), pa = pa_, fn] { return static_cast<int>(fn(pa)); }, patience, must_run);
+        return r ? pa_error(static_cast<PaError>(*r)) : make_error_code(errc::stalled);
+    }
+
     std::error_code halt(PaError (*fn)(PaStream*))
     {
         check_alive(); // see close()
@@ -420,11 +472,21 @@ private:
         state_.store(static_cast<int>(run_state::stopping), std::memory_order_release);
         std::error_code ec;
         // A lost stream is not stopped through PortAudio: see close().
-        if (pa_ != nullptr && before != run_state::lost && !Pa_IsStreamStopped(pa_)) ec = pa_error(fn(pa_));
-        // Abort discards queued output. With PortAudio stopped no callback
-        // runs, so the io side may take the consumer's part of the ring.
-        if (fn == &Pa_AbortStream && out_ && pa_ != nullptr && before != run_state::lost)
-            out_->ring.commit_read(out_->ring.prepare_read(out_->ring.capacity()).frames);
+        if (pa_ != nullptr && before != run_state::lost) {
+            // Abort discards queued output. With PortAudio stopped no
+            // callback runs, so the control thread may take the consumer's
+            // part of the ring.
+            direction_bridge* discard = fn == &Pa_AbortStream && out_ ? &*out_ : nullptr;
+            ec = on_control_thread(
+                [fn, discard](PaStream* pa) {
+                    PaError e = paNoError;
+                    if (!Pa_IsStreamStopped(pa)) e = fn(pa);
+                    if (discard != nullptr && Pa_IsStreamStopped(pa) == 1)
+                        discard->ring.commit_read(discard->ring.prepare_read(discard->ring.capacity()).frames);
+                    return e;
+                },
+                patience(), false);
+        }
         // A lost stream stays lost so that pending and later operations learn why.
         state_.store(static_cast<int>(before == run_state::lost ? run_state::lost : run_state::stopped),
                      std::memory_order_release);

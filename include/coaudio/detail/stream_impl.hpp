@@ -47,7 +47,7 @@ template <class Executor>
 struct stream_impl {
     using descriptor = bell_waiter<Executor>;
 
-    stream_impl(const Executor& ex, std::unique_ptr<stream_core> c) : core(std::move(c)), watchdog(ex)
+    stream_impl(const Executor& ex, std::shared_ptr<stream_core> c) : core(std::move(c)), watchdog(ex)
     {
         if (has_input(core->dir())) in_bell.emplace(ex, core->input().bell.waiter_handle());
         if (has_output(core->dir())) out_bell.emplace(ex, core->output().bell.waiter_handle());
@@ -143,7 +143,7 @@ struct stream_impl {
         core->wake_waiters();
     }
 
-    std::unique_ptr<stream_core> core;
+    std::shared_ptr<stream_core> core;
     std::optional<descriptor> in_bell;
     std::optional<descriptor> out_bell;
     asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>, Executor>

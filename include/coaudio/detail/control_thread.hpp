@@ -1,0 +1,146 @@
+// coaudio: the thread that makes PortAudio's control calls, so that a host
+// that hangs in one cannot hang the thread that asked.
+// Distributed under the Boost Software License, Version 1.0.
+#ifndef COAUDIO_DETAIL_CONTROL_THREAD_HPP
+#define COAUDIO_DETAIL_CONTROL_THREAD_HPP
+
+#include <coaudio/detail/namespace.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>
+
+namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE::detail {
+
+/// Runs PortAudio's stream control calls (start, stop, abort, close) one
+/// at a time, in the order they were asked for, on a thread of its own.
+///
+/// Some hosts wait for their server inside those calls: PortAudio's JACK
+/// host waits up to ten minutes for a frozen server's process thread to
+/// acknowledge a stop, and Windows' MME and DirectSound wait for output
+/// that a stalled device never plays. The thread that asks waits only as
+/// long as it chooses; a call still under way then finishes here, holding
+/// what it needs (the stream's core) until it returns.
+///
+/// The thread starts with the first call and lives until the process ends:
+/// it is detached, and the queue is never destroyed, so that a call still
+/// blocked in a host at exit touches nothing that static destruction has
+/// freed.
+class control_thread {
+public:
+    using call = std::function<int()>;
+
+    /// Runs `fn` after every call queued before it, and waits at most
+    /// `patience` for its result. Returns nothing when it has not finished
+    /// by then: a call that has begun goes on in the background, one still
+    /// queued is not made unless `must_run`.
+    /// Called on the control thread itself (a core released there closing),
+    /// `fn` runs at once: waiting for the queue would wait for itself.
+    static std::optional<int> run(call fn, std::chrono::steady_clock::duration patience,
+                                  bool must_run)
+    {
+        if (on_this_thread()) return fn();
+        auto j = std::make_shared<job>();
+        j->fn = std::move(fn);
+        j->must_run = must_run;
+        instance().push(j);
+        std::unique_lock lock(j->m);
+        if (!j->cv.wait_for(lock, patience, [&] { return j->step == job::done; })) {
+            if (j->step == job::queued && !must_run) j->step = job::dropped;
+            return std::nullopt;
+        }
+        return j->result;
+    }
+
+    /// Calls queued or under way, for tests.
+    static std::size_t backlog()
+    {
+        control_thread& t = instance();
+        std::lock_guard lock(t.m_);
+        return t.queue_.size() + t.busy_;
+    }
+
+private:
+    static bool& on_this_thread() noexcept
+    {
+        thread_local bool here = false;
+        return here;
+    }
+
+    struct job {
+        enum step_t { queued, running, done, dropped };
+        call fn;
+        bool must_run = false;
+        std::mutex m;
+        std::condition_variable cv;
+        step_t step = queued;
+        int result = 0;
+    };
+
+    static control_thread& instance()
+    {
+        static control_thread* t = new control_thread; // never destroyed: see the class comment
+        return *t;
+    }
+
+    control_thread()
+    {
+        std::thread([this] { serve(); }).detach();
+    }
+
+    void push(std::shared_ptr<job> j)
+    {
+        {
+            std::lock_guard lock(m_);
+            queue_.push_back(std::move(j));
+        }
+        cv_.notify_one();
+    }
+
+    [[noreturn]] void serve()
+    {
+        on_this_thread() = true;
+        for (;;) {
+            std::shared_ptr<job> j;
+            {
+                std::unique_lock lock(m_);
+                cv_.wait(lock, [&] { return !queue_.empty(); });
+                j = std::move(queue_.front());
+                queue_.pop_front();
+                busy_ = 1;
+            }
+            bool make = false;
+            {
+                std::lock_guard lock(j->m);
+                make = j->step == job::queued;
+                if (make) j->step = job::running;
+            }
+            int result = 0;
+            if (make) result = j->fn();
+            j->fn = nullptr; // what the call held (a stream's core) goes now, here
+            {
+                std::lock_guard lock(j->m);
+                j->result = result;
+                if (make) j->step = job::done;
+            }
+            j->cv.notify_all();
+            std::lock_guard lock(m_);
+            busy_ = 0;
+        }
+    }
+
+    std::mutex m_;
+    std::condition_variable cv_;
+    std::deque<std::shared_ptr<job>> queue_;
+    std::size_t busy_ = 0;
+};
+
+} // namespace coaudio::detail
+
+#endif
