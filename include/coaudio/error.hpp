@@ -34,6 +34,7 @@ enum class errc {
     output_underflow,      ///< silence was played because the writer fell behind
     device_lost,           ///< the device or the audio server went away mid-stream
     stalled,               ///< no callback for longer than the configured stall timeout
+    host_not_responding,   ///< a PortAudio call did not return in time; it goes on in the background
 };
 
 namespace detail {
@@ -60,6 +61,8 @@ public:
         case errc::output_underflow: return "output underflow: silence was played";
         case errc::device_lost: return "audio device or server lost";
         case errc::stalled: return "no audio for longer than the stall timeout: the device or server stopped delivering";
+        case errc::host_not_responding:
+            return "the audio host did not answer in time (its call goes on in the background)";
         }
         return "unknown coaudio error";
     }
@@ -78,6 +81,7 @@ public:
         case errc::no_default_device: return std::errc::no_such_device;
         case errc::operation_in_progress: return std::errc::operation_in_progress;
         case errc::not_open: return std::errc::bad_file_descriptor;
+        case errc::host_not_responding: return std::errc::timed_out;
         default: return {ev, *this};
         }
     }

@@ -180,20 +180,22 @@ bool control_calls_done(std::chrono::seconds limit)
 
 } // namespace
 
-// PortAudio's JACK host waits for its server inside Pa_AbortStream and
-// Pa_CloseStream; frozen, the server never answers. The server is thawed by
-// a thread of the test after 6 s whatever happens, so that a call that does
-// hang shows up as a slow one instead of a test that never ends.
-TEST_CASE("a frozen server hangs neither stop, close nor the destructor, and PortAudio recovers "
-          "after it thaws",
+// PortAudio's JACK host waits for its server inside Pa_OpenStream,
+// Pa_AbortStream and Pa_CloseStream; frozen, the server never answers. The
+// server is thawed by a thread of the test after 15 s whatever happens, so
+// that a call that does hang shows up as a slow one instead of a test that
+// never ends.
+TEST_CASE("a frozen server hangs neither stop, close, the destructor nor open, and PortAudio "
+          "recovers after it thaws",
           "[realtime]")
 {
     asio::io_context io;
     std::unique_ptr<frozen_server> freeze;
     auto stalled_in = std::make_unique<coaudio::input_stream>(started_input(io, 500ms));
     auto quiet_in = std::make_unique<coaudio::input_stream>(started_input(io, 0ms));
-    long long stop_ms = -1, close_ms = -1, destroy_ms = -1;
-    std::error_code stop_ec;
+    long long stop_ms = -1, close_ms = -1, destroy_ms = -1, open_ms = -1;
+    std::error_code stop_ec, open_ec;
+    coaudio::diagnostics open_diag;
     std::thread thaw;
     test::run(
         io,
@@ -204,7 +206,7 @@ TEST_CASE("a frozen server hangs neither stop, close nor the destructor, and Por
             CHECK(quiet_first == block);
             freeze = std::make_unique<frozen_server>();
             thaw = std::thread([&] {
-                std::this_thread::sleep_for(6s);
+                std::this_thread::sleep_for(15s);
                 freeze->thaw();
             });
             co_await take_what_arrived(*stalled_in);
@@ -224,18 +226,31 @@ TEST_CASE("a frozen server hangs neither stop, close nor the destructor, and Por
             t0 = clock_type::now();
             quiet_in.reset();
             destroy_ms = ms_since(t0);
+            // Opening waits for the server too: 10 s at most.
+            t0 = clock_type::now();
+            coaudio::input_stream late(io);
+            late.open({.device = test::jack_device_index(), .channels = 1, .sample_rate = rate},
+                      open_ec, open_diag);
+            open_ms = ms_since(t0);
+            co_return;
         }(),
-        30s);
+        40s);
     thaw.join();
     std::printf("frozen server: stop of the stalled stream returned '%s' after %lld ms, close after %lld "
                 "ms; the destructor of a stream with no stall timeout after %lld ms\n",
                 stop_ec.message().c_str(), stop_ms, close_ms, destroy_ms);
-    CHECK(stop_ec == coaudio::errc::stalled);
+    std::printf("frozen server: open returned '%s' after %lld ms (%s)\n", open_ec.message().c_str(),
+                open_ms, open_diag.message().c_str());
+    CHECK(stop_ec == coaudio::errc::host_not_responding);
     CHECK(stop_ms >= 450);
     CHECK(stop_ms < 1500); // 500 ms and the stream's latency
     CHECK(close_ms < 100); // a stream found stalled does not wait at all
     CHECK(destroy_ms >= 1900);
     CHECK(destroy_ms < 3000); // 2 s and the stream's latency
+    CHECK(open_ec == coaudio::errc::host_not_responding);
+    CHECK(open_ec == std::errc::timed_out); // the portable condition
+    CHECK(open_ms >= 9900);
+    CHECK(open_ms < 11000);
     // The calls left to the control thread finish once the server runs, and
     // PortAudio streams again in this process.
     const auto t0 = clock_type::now();

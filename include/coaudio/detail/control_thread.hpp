@@ -16,9 +16,17 @@
 #include <thread>
 #include <utility>
 
+#if defined(_WIN32)
+#  include <coaudio/detail/windows.hpp>
+#  include <objbase.h>
+#  if defined(_MSC_VER)
+#    pragma comment(lib, "ole32.lib")
+#  endif
+#endif
+
 namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE::detail {
 
-/// Runs PortAudio's stream control calls (start, stop, abort, close) one
+/// Runs the PortAudio calls of streams (open, start, stop, abort, close) one
 /// at a time, in the order they were asked for, on a thread of its own.
 ///
 /// Some hosts wait for their server inside those calls: PortAudio's JACK
@@ -106,6 +114,13 @@ private:
     [[noreturn]] void serve()
     {
         on_this_thread() = true;
+#if defined(_WIN32)
+        // PortAudio's Windows hosts make COM calls, and COM works only on a
+        // thread that joined it: join as PortAudio does on the thread that
+        // initialises it (its WASAPI host fails with CO_E_NOTINITIALIZED
+        // otherwise). Nothing is done with a failure: the calls report it.
+        (void)::CoInitializeEx(nullptr, COINIT_APARTMENTTHREADED);
+#endif
         for (;;) {
             std::shared_ptr<job> j;
             {

@@ -10,16 +10,7 @@
 #include <system_error>
 
 #if defined(_WIN32)
-// What Asio defines before it includes <windows.h>, so that whichever of the
-// two comes first, <winsock2.h> still can, and std::min and std::max stay
-// functions.
-#  if !defined(WIN32_LEAN_AND_MEAN)
-#    define WIN32_LEAN_AND_MEAN
-#  endif
-#  if !defined(NOMINMAX)
-#    define NOMINMAX 1
-#  endif
-#  include <windows.h>
+#  include <coaudio/detail/windows.hpp>
 #else
 #  include <fcntl.h>
 #  include <unistd.h>

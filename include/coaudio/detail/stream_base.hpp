@@ -108,7 +108,7 @@ public:
         close();
         diag.clear();
         std::string why;
-        std::unique_ptr<stream_core> c;
+        std::shared_ptr<stream_core> c;
         if constexpr (Dir == direction::duplex)
             c = stream_core::open(Dir, &cfg.input, &cfg.output, ec, why);
         else
@@ -145,7 +145,7 @@ public:
     /// `start`, `stop` and `abort` make their PortAudio call on coaudio's
     /// control thread and wait for it at most the stall timeout (2 s without
     /// one) plus the stream's latency; a host that hangs longer makes them
-    /// fail with `errc::stalled`, and the call is then not made if it had not
+    /// fail with `errc::host_not_responding`, and the call is then not made if it had not
     /// begun, or finishes in the background.
     void start() { throw_if(start_impl(), "coaudio: start"); }
     void start(std::error_code& ec) { ec = start_impl(); }

@@ -24,6 +24,8 @@
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <mutex>
+#include <new>
 #include <optional>
 #include <string>
 #include <thread>
@@ -88,54 +90,65 @@ public:
     /// Opens a PortAudio stream. `in_cfg` is used for input and duplex,
     /// `out_cfg` for output and duplex. Returns null and sets `ec` on
     /// failure, and `why` to words that name the bad value where there is one.
-    static std::unique_ptr<stream_core> open(direction dir, const stream_config* in_cfg, const stream_config* out_cfg,
+    ///
+    /// Runs on the control thread, where the stream's other PortAudio calls
+    /// run too: PortAudio's initialisation and open wait for a frozen JACK
+    /// server. The caller waits at most `open_patience` (or the stall
+    /// timeout, if longer), then gets `errc::host_not_responding`; an open that
+    /// completes after that is closed again there.
+    static std::shared_ptr<stream_core> open(direction dir, const stream_config* in_cfg, const stream_config* out_cfg,
                                              std::error_code& ec, std::string& why)
     {
-        library_ref lib; // any early return below hands it back
-        if ((ec = lib.error())) return nullptr;
-
-        open_params::resolved r;
-        if ((ec = open_params::resolve(dir, in_cfg, out_cfg, r, why))) return nullptr;
-
-        std::unique_ptr<stream_core> core;
-        try {
-            if (dir == direction::duplex)
-                core = std::make_unique<stream_core>(r.in, in_cfg->ring_frames, r.out, out_cfg->ring_frames);
-            else
-                core = std::make_unique<stream_core>(dir, has_input(dir) ? r.in : r.out,
-                                                     has_input(dir) ? in_cfg->ring_frames : out_cfg->ring_frames);
-        } catch (const std::system_error& e) {
-            ec = e.code();
+        struct outcome {
+            std::mutex m;
+            bool done = false;
+            bool abandoned = false;
+            std::error_code ec;
+            std::string why;
+            std::shared_ptr<stream_core> core;
+        };
+        auto out = std::make_shared<outcome>();
+        std::optional<stream_config> in_copy, out_copy; // the caller's may be gone when it runs
+        if (in_cfg != nullptr) in_copy = *in_cfg;
+        if (out_cfg != nullptr) out_copy = *out_cfg;
+        std::chrono::steady_clock::duration patience = open_patience;
+        for (const auto* c : {in_cfg, out_cfg})
+            if (c != nullptr) patience = std::max<std::chrono::steady_clock::duration>(patience, c->stall_timeout);
+        control_thread::run(
+            [=] {
+                std::error_code e;
+                std::string w;
+                std::shared_ptr<stream_core> core;
+                try {
+                    core = open_here(dir, in_copy ? &*in_copy : nullptr, out_copy ? &*out_copy : nullptr, e, w);
+                } catch (const std::bad_alloc&) {
+                    e = std::make_error_code(std::errc::not_enough_memory);
+                }
+                std::lock_guard lock(out->m);
+                if (out->abandoned) return 0; // the core closes its stream as it goes, here
+                out->ec = e;
+                out->why = std::move(w);
+                out->core = std::move(core);
+                out->done = true;
+                return 0;
+            },
+            patience, false);
+        std::lock_guard lock(out->m);
+        if (!out->done) {
+            out->abandoned = true;
+            ec = make_error_code(errc::host_not_responding);
+            why = "PortAudio did not open the stream within " +
+                  std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(patience).count()) +
+                  " ms: the host or its server is not answering";
             return nullptr;
         }
-        {
-            std::lock_guard lock(control_mutex());
-            ec = open_params::check_format(r, why);
-            if (!ec) {
-                const unsigned long block = r.frames_per_block();
-                ec = open_params::map_error(Pa_OpenStream(&core->pa_, r.pa_input(), r.pa_output(), r.sample_rate(),
-                                                          block == 0 ? paFramesPerBufferUnspecified : block, paNoFlag,
-                                                          &stream_core::pa_callback, core.get()));
-            }
-            if (ec) {
-                core->pa_ = nullptr;
-                return nullptr;
-            }
-            Pa_SetStreamFinishedCallback(core->pa_, &stream_core::pa_finished);
-            if (const PaStreamInfo* info = Pa_GetStreamInfo(core->pa_)) {
-                if (core->in_) {
-                    core->in_->params.sample_rate = info->sampleRate;
-                    core->in_->params.latency = plausible_latency(info->inputLatency, core->in_->params.latency);
-                }
-                if (core->out_) {
-                    core->out_->params.sample_rate = info->sampleRate;
-                    core->out_->params.latency = plausible_latency(info->outputLatency, core->out_->params.latency);
-                }
-            }
-        }
-        core->lib_ = std::move(lib);
-        return core;
+        ec = out->ec;
+        why = std::move(out->why);
+        return std::move(out->core);
     }
+
+    /// How long `open` waits for PortAudio, at least.
+    static constexpr std::chrono::seconds open_patience{10};
 
     stream_core(const stream_core&) = delete;
     stream_core& operator=(const stream_core&) = delete;
@@ -416,7 +429,7 @@ public:
                     return Pa_CloseStream(pa);
                 },
                 stuck ? std::chrono::steady_clock::duration::zero() : patience(), true);
-            closed = ec != errc::stalled;
+            closed = ec != errc::host_not_responding;
             pa_ = nullptr;
         }
         state_.store(static_cast<int>(run_state::closed), std::memory_order_release);
@@ -437,8 +450,59 @@ private:
         if (out_) out_->wake();
     }
 
+    /// `open`'s work, on the control thread.
+    static std::shared_ptr<stream_core> open_here(direction dir, const stream_config* in_cfg,
+                                                  const stream_config* out_cfg, std::error_code& ec, std::string& why)
+    {
+        library_ref lib; // any early return below hands it back
+        if ((ec = lib.error())) return nullptr;
+
+        open_params::resolved r;
+        if ((ec = open_params::resolve(dir, in_cfg, out_cfg, r, why))) return nullptr;
+
+        std::shared_ptr<stream_core> core;
+        try {
+            if (dir == direction::duplex)
+                core = std::make_shared<stream_core>(r.in, in_cfg->ring_frames, r.out, out_cfg->ring_frames);
+            else
+                core = std::make_shared<stream_core>(dir, has_input(dir) ? r.in : r.out,
+                                                     has_input(dir) ? in_cfg->ring_frames : out_cfg->ring_frames);
+        } catch (const std::system_error& e) {
+            ec = e.code();
+            return nullptr;
+        }
+        {
+            std::lock_guard lock(control_mutex());
+            ec = open_params::check_format(r, why);
+            if (!ec) {
+                const unsigned long block = r.frames_per_block();
+                ec = open_params::map_error(Pa_OpenStream(&core->pa_, r.pa_input(), r.pa_output(), r.sample_rate(),
+                                                          block == 0 ? paFramesPerBufferUnspecified : block, paNoFlag,
+                                                          &stream_core::pa_callback, core.get()));
+            }
+            if (ec) {
+                core->pa_ = nullptr;
+                return nullptr;
+            }
+            Pa_SetStreamFinishedCallback(core->pa_, &stream_core::pa_finished);
+            if (const PaStreamInfo* info = Pa_GetStreamInfo(core->pa_)) {
+                if (core->in_) {
+                    core->in_->params.sample_rate = info->sampleRate;
+                    core->in_->params.latency = plausible_latency(info->inputLatency, core->in_->params.latency);
+                }
+                if (core->out_) {
+                    core->out_->params.sample_rate = info->sampleRate;
+                    core->out_->params.latency = plausible_latency(info->outputLatency, core->out_->params.latency);
+                }
+            }
+        }
+        core->lib_ = std::move(lib);
+        return core;
+    }
+
+
     /// How long a caller waits for a control call before it reports
-    /// `errc::stalled` and leaves the call to the control thread: the stall
+    /// `errc::host_not_responding` and leaves the call to the control thread: the stall
     /// timeout (`default_patience` without one) beyond the stream's latency.
     std::chrono::steady_clock::duration patience() const noexcept
     {
@@ -453,7 +517,7 @@ private:
     static constexpr std::chrono::seconds default_patience{2};
 
     /// Makes `fn(pa)` on the control thread and waits at most `patience`
-    /// for it; `errc::stalled` when it has not returned by then. A core that
+    /// for it; `errc::host_not_responding` when it has not returned by then. A core that
     /// nobody shares cannot be kept alive there, and makes it here.
     template <class Fn>
     std::error_code on_control_thread(Fn fn, std::chrono::steady_clock::duration patience, bool must_run)
@@ -462,7 +526,7 @@ private:
         if (!keep) return pa_error(fn(pa_));
         const std::optional<int> r = control_thread::run(
             [keep = std::move(keep), pa = pa_, fn] { return static_cast<int>(fn(pa)); }, patience, must_run);
-        return r ? pa_error(static_cast<PaError>(*r)) : make_error_code(errc::stalled);
+        return r ? pa_error(static_cast<PaError>(*r)) : make_error_code(errc::host_not_responding);
     }
 
     std::error_code halt(PaError (*fn)(PaStream*))
