@@ -5,12 +5,16 @@
 
 #include <coaudio/detail/namespace.hpp>
 
+#include <coaudio/detail/control_thread.hpp>
 #include <coaudio/error.hpp>
 
 #include <portaudio.h>
 
+#include <chrono>
 #include <cstddef>
 #include <mutex>
+#include <new>
+#include <optional>
 #include <utility>
 
 #if defined(__has_include)
@@ -26,9 +30,12 @@
 namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE {
 namespace detail {
 
-// PortAudio's own initialisation counter is not thread-safe and its control
-// calls (open, close, device queries) must not race Pa_Terminate. One mutex
-// guards the control path; the audio path never touches it.
+// PortAudio's own initialisation counter is not thread-safe, and its calls
+// must not race Pa_Initialize or Pa_Terminate. Those two, and every call
+// that opens, starts, stops or closes a stream, run on the control thread
+// (control_thread.hpp), one at a time; this mutex guards the count of
+// references, and is never held across a PortAudio call. The audio path
+// never touches it.
 inline std::mutex& control_mutex() noexcept
 {
     static std::mutex m;
@@ -41,14 +48,52 @@ inline std::size_t& init_count() noexcept
     return n;
 }
 
+/// How long taking the first reference (Pa_Initialize) and handing back the
+/// last (Pa_Terminate) wait for PortAudio.
+inline constexpr std::chrono::seconds library_patience{10};
+
+inline void release_library() noexcept;
+
 inline std::error_code acquire_library()
 {
-    std::lock_guard lock(control_mutex());
-    if (init_count() == 0) {
-        if (auto ec = pa_error(Pa_Initialize())) return ec;
+    {
+        std::lock_guard lock(control_mutex());
+        if (init_count() > 0) {
+            ++init_count();
+            return {};
+        }
     }
-    ++init_count();
-    return {};
+    // The first reference: PortAudio initialises on the control thread,
+    // since its JACK host waits there for a frozen server as long as it
+    // stays frozen. Another thread that finds no reference queues the same
+    // call, which then only counts.
+    std::optional<PaError> e;
+    try {
+        e = control_thread::value_of<PaError>(
+            [] {
+                {
+                    std::lock_guard lock(control_mutex());
+                    if (init_count() > 0) {
+                        ++init_count();
+                        return PaError(paNoError);
+                    }
+                }
+                const PaError r = Pa_Initialize();
+                if (r == paNoError) {
+                    std::lock_guard lock(control_mutex());
+                    ++init_count();
+                }
+                return r;
+            },
+            [](PaError r) {
+                if (r == paNoError) release_library(); // the caller gave up: hand it back
+            },
+            library_patience);
+    } catch (const std::bad_alloc&) {
+        return std::make_error_code(std::errc::not_enough_memory);
+    }
+    if (!e) return make_error_code(errc::host_not_responding);
+    return pa_error(*e);
 }
 
 /// Whether PortAudio's JACK host may be terminated. Its JACK client, opened
@@ -77,14 +122,40 @@ inline bool jack_host_can_terminate() noexcept
     return true;
 }
 
-inline void release_library() noexcept
+/// With the last reference gone, terminates PortAudio, unless its JACK host
+/// cannot be (see above). On the control thread.
+inline int terminate_unused_library() noexcept
 {
-    std::lock_guard lock(control_mutex());
-    if (init_count() == 0 || --init_count() != 0) return;
+    {
+        std::lock_guard lock(control_mutex());
+        if (init_count() != 0) return paNoError; // taken again meanwhile
+    }
     // With its JACK server gone, PortAudio stays initialised instead (what it
     // holds is freed when the process ends), and a later `library` finds it
     // still running: Pa_Initialize only counts up then, and does not rescan.
-    if (jack_host_can_terminate()) Pa_Terminate();
+    return jack_host_can_terminate() ? Pa_Terminate() : paNoError;
+}
+
+inline void release_library() noexcept
+{
+    control_thread::ticket t;
+    {
+        std::lock_guard lock(control_mutex());
+        if (init_count() == 0 || --init_count() != 0) return;
+        // Queued under the lock, so that a reference taken after this one
+        // was given back initialises after it terminates. (On the control
+        // thread, the calls are in order already.)
+        if (!control_thread::here()) {
+            try {
+                t = control_thread::submit(&terminate_unused_library, true);
+            } catch (const std::bad_alloc&) {
+            }
+        }
+    }
+    if (t)
+        control_thread::wait(t, library_patience);
+    else
+        terminate_unused_library(); // no memory to queue it: here, then
 }
 
 /// One reference to PortAudio's initialisation, held for as long as the

@@ -268,3 +268,33 @@ TEST_CASE("a frozen server hangs neither stop, close, the destructor nor open, a
         }(),
         30s);
 }
+
+// PortAudio's first initialisation opens a JACK client, which waits for a
+// frozen server. Nothing holds PortAudio here: the cases before this one
+// have handed every reference back.
+TEST_CASE("a frozen server does not hang PortAudio's initialisation", "[realtime]")
+{
+    REQUIRE(control_calls_done(20s));
+    auto freeze = std::make_unique<frozen_server>();
+    std::thread thaw([&] {
+        std::this_thread::sleep_for(13s);
+        freeze->thaw();
+    });
+    const auto t0 = clock_type::now();
+    std::error_code ec;
+    auto lib = std::make_unique<coaudio::library>(ec);
+    const long long init_ms = ms_since(t0);
+    thaw.join();
+    std::printf("frozen server: the first coaudio::library failed with '%s' after %lld ms\n",
+                ec.message().c_str(), init_ms);
+    CHECK(ec == coaudio::errc::host_not_responding);
+    CHECK(!lib->initialized());
+    CHECK(init_ms >= 9900);
+    CHECK(init_ms < 11000);
+    // The late initialisation is handed back once it completes; then
+    // PortAudio starts again and sees the server's devices.
+    CHECK(control_calls_done(20s));
+    coaudio::library again;
+    CHECK(again.initialized());
+    CHECK(test::jack_device_index() >= 0);
+}

@@ -43,28 +43,84 @@ namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE::detail {
 class control_thread {
 public:
     using call = std::function<int()>;
+    using duration = std::chrono::steady_clock::duration;
 
-    /// Runs `fn` after every call queued before it, and waits at most
-    /// `patience` for its result. Returns nothing when it has not finished
-    /// by then: a call that has begun goes on in the background, one still
-    /// queued is not made unless `must_run`.
-    /// Called on the control thread itself (a core released there closing),
-    /// `fn` runs at once: waiting for the queue would wait for itself.
-    static std::optional<int> run(call fn, std::chrono::steady_clock::duration patience,
-                                  bool must_run)
+private:
+    struct job;
+
+public:
+    /// A queued call, to wait for.
+    using ticket = std::shared_ptr<job>;
+
+    /// Queues `fn` after every call queued before it. On the control thread
+    /// itself (a core released there closing) it runs at once instead:
+    /// waiting for the queue would wait for itself.
+    static ticket submit(call fn, bool must_run)
     {
-        if (on_this_thread()) return fn();
         auto j = std::make_shared<job>();
-        j->fn = std::move(fn);
         j->must_run = must_run;
+        if (on_this_thread()) {
+            j->result = fn();
+            j->step = job::done;
+            return j;
+        }
+        j->fn = std::move(fn);
         instance().push(j);
-        std::unique_lock lock(j->m);
-        if (!j->cv.wait_for(lock, patience, [&] { return j->step == job::done; })) {
-            if (j->step == job::queued && !must_run) j->step = job::dropped;
+        return j;
+    }
+
+    /// Waits at most `patience` for the call of `t`. Returns nothing when it
+    /// has not finished by then: a call that has begun goes on in the
+    /// background, one still queued is not made unless it `must_run`.
+    static std::optional<int> wait(const ticket& t, duration patience)
+    {
+        std::unique_lock lock(t->m);
+        if (!t->cv.wait_for(lock, patience, [&] { return t->step == job::done; })) {
+            if (t->step == job::queued && !t->must_run) t->step = job::dropped;
             return std::nullopt;
         }
-        return j->result;
+        return t->result;
     }
+
+    /// `submit` and `wait`.
+    static std::optional<int> run(call fn, duration patience, bool must_run)
+    {
+        return wait(submit(std::move(fn), must_run), patience);
+    }
+
+    /// Runs `fn()` on the control thread and returns its value, or nothing
+    /// when it has not returned within `patience`. A call that returns after
+    /// that hands its value to `late` there, to undo what it did; one that
+    /// had not begun is not made.
+    template <class T, class Fn, class Late>
+    static std::optional<T> value_of(Fn fn, Late late, duration patience)
+    {
+        struct outcome {
+            std::mutex m;
+            bool abandoned = false;
+            std::optional<T> value;
+        };
+        auto out = std::make_shared<outcome>();
+        run(
+            [out, fn, late] {
+                T v = fn();
+                std::unique_lock lock(out->m);
+                if (!out->abandoned) {
+                    out->value = std::move(v);
+                    return 0;
+                }
+                lock.unlock();
+                late(std::move(v));
+                return 0;
+            },
+            patience, false);
+        std::lock_guard lock(out->m);
+        if (!out->value) out->abandoned = true;
+        return std::move(out->value);
+    }
+
+    /// True on the control thread.
+    static bool here() noexcept { return on_this_thread(); }
 
     /// Calls queued or under way, for tests.
     static std::size_t backlog()

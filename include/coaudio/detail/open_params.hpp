@@ -5,6 +5,7 @@
 
 #include <coaudio/detail/namespace.hpp>
 
+#include <coaudio/detail/control_thread.hpp>
 #include <coaudio/detail/stream_params.hpp>
 #include <coaudio/device.hpp>
 #include <coaudio/error.hpp>
@@ -15,9 +16,10 @@
 #include <portaudio.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <mutex>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -240,8 +242,8 @@ inline std::error_code resolve(direction dir, const stream_config* in_cfg,
     return {};
 }
 
-/// Asks PortAudio whether it would open `r`; `why` as for `resolve`. The
-/// caller holds `control_mutex()`.
+/// Asks PortAudio whether it would open `r`; `why` as for `resolve`. On the
+/// control thread.
 inline std::error_code check_format(const resolved& r, std::string& why)
 {
     std::error_code ec =
@@ -250,20 +252,38 @@ inline std::error_code check_format(const resolved& r, std::string& why)
     return ec;
 }
 
+/// How long `check` waits for PortAudio.
+inline constexpr std::chrono::seconds check_patience{10};
+
 /// Checks a configuration the way opening a stream would, without opening
 /// anything; `in_cfg`, `out_cfg` and `why` as for `resolve`.
+///
+/// Runs on the control thread, as opening does (some hosts open the device
+/// to answer), and waits for it at most `check_patience`.
 inline std::error_code check(direction dir, const stream_config* in_cfg,
                              const stream_config* out_cfg, std::string& why)
 {
     const library_ref lib;
     if (lib.error()) return lib.error();
-    resolved r;
-    std::error_code ec = resolve(dir, in_cfg, out_cfg, r, why);
-    if (!ec) {
-        std::lock_guard lock(control_mutex());
-        ec = check_format(r, why);
-    }
-    return ec;
+    std::optional<stream_config> in_copy, out_copy; // the caller's may be gone when it runs
+    if (in_cfg != nullptr) in_copy = *in_cfg;
+    if (out_cfg != nullptr) out_copy = *out_cfg;
+    struct checked {
+        std::error_code ec;
+        std::string why;
+    };
+    std::optional<checked> c = control_thread::value_of<checked>(
+        [=] {
+            checked k;
+            resolved r;
+            k.ec = resolve(dir, in_copy ? &*in_copy : nullptr, out_copy ? &*out_copy : nullptr, r, k.why);
+            if (!k.ec) k.ec = check_format(r, k.why);
+            return k;
+        },
+        [](checked) {}, check_patience);
+    if (!c) return make_error_code(errc::host_not_responding);
+    why = std::move(c->why);
+    return c->ec;
 }
 
 } // namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE::detail::open_params

@@ -99,52 +99,39 @@ public:
     static std::shared_ptr<stream_core> open(direction dir, const stream_config* in_cfg, const stream_config* out_cfg,
                                              std::error_code& ec, std::string& why)
     {
-        struct outcome {
-            std::mutex m;
-            bool done = false;
-            bool abandoned = false;
-            std::error_code ec;
-            std::string why;
-            std::shared_ptr<stream_core> core;
-        };
-        auto out = std::make_shared<outcome>();
         std::optional<stream_config> in_copy, out_copy; // the caller's may be gone when it runs
         if (in_cfg != nullptr) in_copy = *in_cfg;
         if (out_cfg != nullptr) out_copy = *out_cfg;
         std::chrono::steady_clock::duration patience = open_patience;
         for (const auto* c : {in_cfg, out_cfg})
             if (c != nullptr) patience = std::max<std::chrono::steady_clock::duration>(patience, c->stall_timeout);
-        control_thread::run(
+        struct opened {
+            std::error_code ec;
+            std::string why;
+            std::shared_ptr<stream_core> core;
+        };
+        std::optional<opened> r = control_thread::value_of<opened>(
             [=] {
-                std::error_code e;
-                std::string w;
-                std::shared_ptr<stream_core> core;
+                opened o;
                 try {
-                    core = open_here(dir, in_copy ? &*in_copy : nullptr, out_copy ? &*out_copy : nullptr, e, w);
+                    o.core = open_here(dir, in_copy ? &*in_copy : nullptr, out_copy ? &*out_copy : nullptr, o.ec, o.why);
                 } catch (const std::bad_alloc&) {
-                    e = std::make_error_code(std::errc::not_enough_memory);
+                    o.ec = std::make_error_code(std::errc::not_enough_memory);
                 }
-                std::lock_guard lock(out->m);
-                if (out->abandoned) return 0; // the core closes its stream as it goes, here
-                out->ec = e;
-                out->why = std::move(w);
-                out->core = std::move(core);
-                out->done = true;
-                return 0;
+                return o;
             },
-            patience, false);
-        std::lock_guard lock(out->m);
-        if (!out->done) {
-            out->abandoned = true;
+            [](opened) {}, // too late: the core closes its stream as it goes, there
+            patience);
+        if (!r) {
             ec = make_error_code(errc::host_not_responding);
             why = "PortAudio did not open the stream within " +
                   std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(patience).count()) +
                   " ms: the host or its server is not answering";
             return nullptr;
         }
-        ec = out->ec;
-        why = std::move(out->why);
-        return std::move(out->core);
+        ec = r->ec;
+        why = std::move(r->why);
+        return std::move(r->core);
     }
 
     /// How long `open` waits for PortAudio, at least.
@@ -421,11 +408,7 @@ public:
         if (pa_ != nullptr) {
             const auto ec = on_control_thread(
                 [](PaStream* pa) {
-                    // Stopped first, outside the control mutex: a host that
-                    // hangs does so here, and device queries and other
-                    // streams' opens go on meanwhile.
                     if (!Pa_IsStreamStopped(pa)) Pa_AbortStream(pa);
-                    std::lock_guard lock(control_mutex());
                     return Pa_CloseStream(pa);
                 },
                 stuck ? std::chrono::steady_clock::duration::zero() : patience(), true);
@@ -472,7 +455,8 @@ private:
             return nullptr;
         }
         {
-            std::lock_guard lock(control_mutex());
+            // On the control thread, like every call that opens, starts,
+            // stops or closes a stream: they need no lock among themselves.
             ec = open_params::check_format(r, why);
             if (!ec) {
                 const unsigned long block = r.frames_per_block();
