@@ -508,8 +508,13 @@ private:
     {
         std::shared_ptr<stream_core> keep = weak_from_this().lock();
         if (!keep) return pa_error(fn(pa_));
-        const std::optional<int> r = control_thread::run(
-            [keep = std::move(keep), pa = pa_, fn] { return static_cast<int>(fn(pa)); }, patience, must_run);
+        std::optional<int> r;
+        try {
+            r = control_thread::run([keep = std::move(keep), pa = pa_, fn] { return static_cast<int>(fn(pa)); },
+                                    patience, must_run);
+        } catch (const std::bad_alloc&) {
+            return pa_error(fn(pa_)); // no memory to hand it over (close is noexcept): here, then
+        }
         return r ? pa_error(static_cast<PaError>(*r)) : make_error_code(errc::host_not_responding);
     }
 
