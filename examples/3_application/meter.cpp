@@ -265,9 +265,9 @@ public:
             t.c_lflag &= static_cast<tcflag_t>(~(ICANON | ECHO));
             t.c_cc[VMIN] = 1;
             t.c_cc[VTIME] = 0;
-#ifdef VSUSP
+#  ifdef VSUSP
             t.c_cc[VSUSP] = _POSIX_VDISABLE;
-#endif
+#  endif
             ::tcsetattr(STDIN_FILENO, TCSANOW, &t);
         }
 #endif
@@ -385,8 +385,7 @@ public:
     meter(asio::io_context& io, coaudio::input_stream& mic, coaudio::device_info dev, bool terminal,
           bool keys, clock_type::duration interval, double seconds)
         : io_(io), mic_(mic), dev_(std::move(dev)), terminal_(terminal), interval_(interval),
-          seconds_(seconds), acc_(mic.channels()), timer_(io),
-          signals_(io, SIGINT, SIGTERM),
+          seconds_(seconds), acc_(mic.channels()), timer_(io), signals_(io, SIGINT, SIGTERM),
           rms_(static_cast<std::size_t>(mic.channels()), minus_inf), peak_(rms_),
           holds_(rms_.size())
     {
@@ -395,13 +394,15 @@ public:
         // No SIGHUP or SIGQUIT, and no TERM: a console that takes ANSI
         // sequences takes colours (main() checked).
         HANDLE input = nullptr;
-        if (keys && ::DuplicateHandle(::GetCurrentProcess(), ::GetStdHandle(STD_INPUT_HANDLE),
-                                      ::GetCurrentProcess(), &input, 0, FALSE, DUPLICATE_SAME_ACCESS))
+        if (keys &&
+            ::DuplicateHandle(::GetCurrentProcess(), ::GetStdHandle(STD_INPUT_HANDLE),
+                              ::GetCurrentProcess(), &input, 0, FALSE, DUPLICATE_SAME_ACCESS))
             keys_.emplace(io, input);
 #else
         signals_.add(SIGHUP);
         signals_.add(SIGQUIT);
-        color_ = color_ && std::string_view(std::getenv("TERM") ? std::getenv("TERM") : "dumb") != "dumb";
+        color_ = color_ &&
+                 std::string_view(std::getenv("TERM") ? std::getenv("TERM") : "dumb") != "dumb";
         if (keys) keys_.emplace(io, ::dup(STDIN_FILENO));
         // A pipe or socket on standard output: watch it, so that a reader
         // that goes (`meter | head -1`) ends the meter at once, not at the
@@ -451,10 +452,16 @@ public:
     }
 
     /// Whether `q` and `r` are read.
-    bool reads_keys() const noexcept { return keys_.has_value(); }
+    bool reads_keys() const noexcept
+    {
+        return keys_.has_value();
+    }
 
     /// Why the meter stopped, if not because it was asked to.
-    const std::string& failure() const noexcept { return failure_; }
+    const std::string& failure() const noexcept
+    {
+        return failure_;
+    }
 
 private:
     // Every coroutine ends when `quit` cancels what it waits on.
@@ -574,9 +581,12 @@ private:
             DWORD waiting = 0, n = 0;
             if (!::GetNumberOfConsoleInputEvents(keys_->native_handle(), &waiting)) co_return;
             if (waiting == 0) continue;
-            if (!::ReadConsoleInputW(keys_->native_handle(), records, std::min<DWORD>(waiting, 32), &n)) co_return;
+            if (!::ReadConsoleInputW(keys_->native_handle(), records, std::min<DWORD>(waiting, 32),
+                                     &n))
+                co_return;
             for (const INPUT_RECORD& r : std::span(records, n))
-                if (r.EventType == KEY_EVENT && r.Event.KeyEvent.bKeyDown && r.Event.KeyEvent.uChar.UnicodeChar < 128)
+                if (r.EventType == KEY_EVENT && r.Event.KeyEvent.bKeyDown &&
+                    r.Event.KeyEvent.uChar.UnicodeChar < 128)
                     key(static_cast<char>(r.Event.KeyEvent.uChar.UnicodeChar));
         }
     }
@@ -629,10 +639,10 @@ private:
     void print_plain_header()
     {
         const auto& p = mic_.params();
-        std::printf(
-            "# coaudio meter: device %d \"%s\" (%s), %.0f Hz, %d channel%s, %s, %s\n",
-            dev_.index, dev_.name.c_str(), dev_.host_api_name.c_str(), p.sample_rate, p.channels,
-            p.channels == 1 ? "" : "s", block_text().c_str(), latency_text().c_str());
+        std::printf("# coaudio meter: device %d \"%s\" (%s), %.0f Hz, %d channel%s, %s, %s\n",
+                    dev_.index, dev_.name.c_str(), dev_.host_api_name.c_str(), p.sample_rate,
+                    p.channels, p.channels == 1 ? "" : "s", block_text().c_str(),
+                    latency_text().c_str());
         std::fflush(stdout);
     }
 
@@ -826,7 +836,7 @@ private:
     std::vector<coaudio::peak_hold> holds_;
     clock_type::time_point start_, last_tick_, last_arrival_;
     std::uint64_t last_frames_ = 0;
-    bool arriving_ = true; // audio arrived within stale_after_
+    bool arriving_ = true;        // audio arrived within stale_after_
     bool header_printed_ = false; // plain output: the header goes with the first line
     // Longer than any two blocks take to arrive, so a long block is not taken for a stall.
     clock_type::duration stale_after_ = std::chrono::milliseconds(500);

@@ -94,13 +94,15 @@ public:
     // nothing). 0 waits forever. Without it such a program would hang.
     void stall_timeout(std::chrono::milliseconds& out)
     {
-        options_.push_back({"--stall-timeout", true, [&out](const std::string& v) {
-                                double d = 0;
-                                if (auto e = read_number("--stall-timeout", v, {.min = 0, .max = 3600}, d); !e.empty())
-                                    return e;
-                                out = std::chrono::milliseconds(std::llround(d * 1000));
-                                return std::string();
-                            }});
+        options_.push_back(
+            {"--stall-timeout", true, [&out](const std::string& v) {
+                 double d = 0;
+                 if (auto e = read_number("--stall-timeout", v, {.min = 0, .max = 3600}, d);
+                     !e.empty())
+                     return e;
+                 out = std::chrono::milliseconds(std::llround(d * 1000));
+                 return std::string();
+             }});
     }
 
     // A whole number from `lo` to `hi`.
@@ -113,7 +115,8 @@ public:
                                     return name + ": '" + v + "' is not a number";
                                 if (d != std::floor(d))
                                     return name + ": '" + v + "' is not a whole number";
-                                if (auto e = check(name, d, {double(lo), double(hi)}); !e.empty()) return e;
+                                if (auto e = check(name, d, {double(lo), double(hi)}); !e.empty())
+                                    return e;
                                 out = static_cast<Integer>(d);
                                 return std::string();
                             }});
@@ -228,7 +231,8 @@ can be opened with the settings asked for; 64 on a bad command line.
 
     // Reads `v`, the value of option `name`, into `out`: the message of what
     // is wrong with it, or empty.
-    static std::string read_number(const std::string& name, const std::string& v, limits l, double& out)
+    static std::string read_number(const std::string& name, const std::string& v, limits l,
+                                   double& out)
     {
         if (!parse_number(v, out)) return name + ": '" + v + "' is not a number";
         return check(name, out, l);

@@ -35,8 +35,14 @@ public:
     signal_stop(const signal_stop&) = delete;
     signal_stop& operator=(const signal_stop&) = delete;
 
-    asio::cancellation_slot slot() { return stop_.slot(); }
-    bool stopped() const noexcept { return stopped_; }
+    asio::cancellation_slot slot()
+    {
+        return stop_.slot();
+    }
+    bool stopped() const noexcept
+    {
+        return stopped_;
+    }
 
     // True when `e` is the operation_aborted that a signal caused, false for
     // any other outcome. Asio throws it as std::system_error on standalone Asio
@@ -57,7 +63,10 @@ public:
             return false;
         }
     }
-    void done() { signals_.cancel(); }
+    void done()
+    {
+        signals_.cancel();
+    }
 
 private:
     asio::signal_set signals_;

@@ -114,7 +114,10 @@ public:
         ::close(null);
 #endif
     }
-    ~quiet_stderr() { release(); }
+    ~quiet_stderr()
+    {
+        release();
+    }
     quiet_stderr(const quiet_stderr&) = delete;
     quiet_stderr& operator=(const quiet_stderr&) = delete;
 

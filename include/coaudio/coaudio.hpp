@@ -9,8 +9,8 @@
 #include <coaudio/error.hpp>
 #include <coaudio/input_stream.hpp>
 #include <coaudio/level.hpp>
-#include <coaudio/oneshot.hpp>
 #include <coaudio/library.hpp>
+#include <coaudio/oneshot.hpp>
 #include <coaudio/output_stream.hpp>
 #include <coaudio/ring.hpp>
 #include <coaudio/sample_format.hpp>

@@ -55,7 +55,8 @@ inline device_info make_device_info(int index, const PaDeviceInfo& d)
     info.index = index;
     info.name = d.name != nullptr ? d.name : "";
     info.host_api = d.hostApi;
-    if (const PaHostApiInfo* api = Pa_GetHostApiInfo(d.hostApi); api != nullptr && api->name != nullptr)
+    if (const PaHostApiInfo* api = Pa_GetHostApiInfo(d.hostApi);
+        api != nullptr && api->name != nullptr)
         info.host_api_name = api->name;
     info.max_input_channels = d.maxInputChannels;
     info.max_output_channels = d.maxOutputChannels;
@@ -113,7 +114,8 @@ inline std::vector<host_api_info> host_apis(std::error_code& ec)
         h.name = a->name != nullptr ? a->name : "";
         h.device_count = a->deviceCount;
         h.default_input_device = a->defaultInputDevice == paNoDevice ? -1 : a->defaultInputDevice;
-        h.default_output_device = a->defaultOutputDevice == paNoDevice ? -1 : a->defaultOutputDevice;
+        h.default_output_device =
+            a->defaultOutputDevice == paNoDevice ? -1 : a->defaultOutputDevice;
         out.push_back(std::move(h));
     }
     return out;
@@ -160,7 +162,8 @@ inline std::vector<device_info> devices(std::error_code& ec)
         return out;
     }
     for (PaDeviceIndex i = 0; i < n; ++i)
-        if (const PaDeviceInfo* d = Pa_GetDeviceInfo(i)) out.push_back(detail::make_device_info(i, *d));
+        if (const PaDeviceInfo* d = Pa_GetDeviceInfo(i))
+            out.push_back(detail::make_device_info(i, *d));
     return out;
 }
 inline std::vector<device_info> devices()
@@ -185,7 +188,10 @@ inline device_info device(int index)
 }
 
 /// The host's default capture device, or nothing when it has none.
-inline std::optional<device_info> default_input_device(std::error_code& ec) { return detail::default_device(true, ec); }
+inline std::optional<device_info> default_input_device(std::error_code& ec)
+{
+    return detail::default_device(true, ec);
+}
 inline std::optional<device_info> default_input_device()
 {
     std::error_code ec;
@@ -195,7 +201,10 @@ inline std::optional<device_info> default_input_device()
 }
 
 /// The host's default playback device, or nothing when it has none.
-inline std::optional<device_info> default_output_device(std::error_code& ec) { return detail::default_device(false, ec); }
+inline std::optional<device_info> default_output_device(std::error_code& ec)
+{
+    return detail::default_device(false, ec);
+}
 inline std::optional<device_info> default_output_device()
 {
     std::error_code ec;
@@ -208,15 +217,17 @@ namespace detail {
 
 inline bool iequals_substring(std::string_view haystack, std::string_view needle)
 {
-    return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(), [](char a, char b) {
-               return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-           }) != haystack.end();
+    return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
+                       [](char a, char b) {
+                           return std::tolower(static_cast<unsigned char>(a)) ==
+                                  std::tolower(static_cast<unsigned char>(b));
+                       }) != haystack.end();
 }
 
 inline bool can(const device_info& d, device_kind kind)
 {
-    return kind == device_kind::any || (kind == device_kind::input ? d.max_input_channels > 0
-                                                                     : d.max_output_channels > 0);
+    return kind == device_kind::any ||
+           (kind == device_kind::input ? d.max_input_channels > 0 : d.max_output_channels > 0);
 }
 
 } // namespace detail
@@ -225,8 +236,10 @@ inline bool can(const device_info& d, device_kind kind)
 /// them: an exact name wins; otherwise every device whose name contains
 /// `name`, ignoring case. `host_api` (a substring of the host API's name,
 /// ignoring case) and `kind` narrow the search.
-inline std::vector<device_info> match_devices(const std::vector<device_info>& candidates, std::string_view name,
-                                              device_kind kind = device_kind::any, std::string_view host_api = {})
+inline std::vector<device_info> match_devices(const std::vector<device_info>& candidates,
+                                              std::string_view name,
+                                              device_kind kind = device_kind::any,
+                                              std::string_view host_api = {})
 {
     std::vector<device_info> exact, partial;
     for (const auto& d : candidates) {
@@ -245,12 +258,14 @@ inline std::vector<device_info> match_devices(const std::vector<device_info>& ca
 /// asked when none matches, `errc::ambiguous_device` naming every match
 /// when several do.
 inline device_info select_device(const std::vector<device_info>& candidates, std::string_view name,
-                                 device_kind kind = device_kind::any, std::string_view host_api = {})
+                                 device_kind kind = device_kind::any,
+                                 std::string_view host_api = {})
 {
     const auto found = match_devices(candidates, name, kind, host_api);
     if (found.size() == 1) return found.front();
     std::string what = "coaudio: device \"" + std::string(name) + "\"";
-    if (kind != device_kind::any) what += kind == device_kind::input ? " with inputs" : " with outputs";
+    if (kind != device_kind::any)
+        what += kind == device_kind::input ? " with inputs" : " with outputs";
     if (!host_api.empty()) what += " in host API \"" + std::string(host_api) + "\"";
     if (found.empty()) throw std::system_error(make_error_code(errc::device_not_found), what);
     what += " matches " + std::to_string(found.size()) + " devices:";

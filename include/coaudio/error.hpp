@@ -34,7 +34,7 @@ enum class errc {
     output_underflow,      ///< silence was played because the writer fell behind
     device_lost,           ///< the device or the audio server went away mid-stream
     stalled,               ///< no callback for longer than the configured stall timeout
-    host_not_responding,   ///< a PortAudio call did not return in time; it goes on in the background
+    host_not_responding, ///< a PortAudio call did not return in time; it goes on in the background
 };
 
 namespace detail {
@@ -60,7 +60,9 @@ public:
         case errc::input_overflow: return "input overflow: frames were lost";
         case errc::output_underflow: return "output underflow: silence was played";
         case errc::device_lost: return "audio device or server lost";
-        case errc::stalled: return "no audio for longer than the stall timeout: the device or server stopped delivering";
+        case errc::stalled:
+            return "no audio for longer than the stall timeout: the device or server stopped "
+                   "delivering";
         case errc::host_not_responding:
             return "the audio host did not answer in time (its call goes on in the background)";
         }
@@ -136,7 +138,10 @@ namespace detail {
 /// repeated.
 class described_error : public std::system_error {
 public:
-    described_error(std::error_code ec, const std::string& what) : std::system_error(ec), what_(what) {}
+    described_error(std::error_code ec, const std::string& what)
+        : std::system_error(ec), what_(what)
+    {
+    }
     const char* what() const noexcept override { return what_.what(); }
 
 private:
@@ -157,7 +162,8 @@ inline std::string host_error_text(const std::error_code& ec)
     if (ec.category() != portaudio_category() || ec.value() != paUnanticipatedHostError) return {};
     const PaHostErrorInfo* info = Pa_GetLastHostErrorInfo();
     if (info == nullptr || info->errorText == nullptr) return {};
-    return std::string(" (host error ") + std::to_string(info->errorCode) + ": " + info->errorText + ")";
+    return std::string(" (host error ") + std::to_string(info->errorCode) + ": " + info->errorText +
+           ")";
 }
 
 /// Throws `std::system_error` for a failed synchronous call.
@@ -177,6 +183,7 @@ inline void throw_if(const std::error_code& ec, const char* what, const std::str
 } // namespace coaudio
 
 template <>
-struct std::is_error_code_enum<coaudio::errc> : std::true_type {};
+struct std::is_error_code_enum<coaudio::errc> : std::true_type {
+};
 
 #endif

@@ -21,7 +21,8 @@ inline double rms(std::span<const float> samples) noexcept
 {
     if (samples.empty()) return 0.0;
     double sum = 0.0;
-    for (float s : samples) sum += static_cast<double>(s) * s;
+    for (float s : samples)
+        sum += static_cast<double>(s) * s;
     return std::sqrt(sum / static_cast<double>(samples.size()));
 }
 
@@ -29,7 +30,8 @@ inline double rms(std::span<const float> samples) noexcept
 inline double peak(std::span<const float> samples) noexcept
 {
     double p = 0.0;
-    for (float s : samples) p = std::max(p, static_cast<double>(std::fabs(s)));
+    for (float s : samples)
+        p = std::max(p, static_cast<double>(std::fabs(s)));
     return p;
 }
 
@@ -40,10 +42,19 @@ inline double to_dbfs(double level) noexcept
 }
 
 /// The linear level of a dBFS value: the inverse of `to_dbfs` (0 for -infinity).
-inline double from_dbfs(double dbfs) noexcept { return std::pow(10.0, dbfs / 20.0); }
+inline double from_dbfs(double dbfs) noexcept
+{
+    return std::pow(10.0, dbfs / 20.0);
+}
 
-inline double rms_dbfs(std::span<const float> samples) noexcept { return to_dbfs(rms(samples)); }
-inline double peak_dbfs(std::span<const float> samples) noexcept { return to_dbfs(peak(samples)); }
+inline double rms_dbfs(std::span<const float> samples) noexcept
+{
+    return to_dbfs(rms(samples));
+}
+inline double peak_dbfs(std::span<const float> samples) noexcept
+{
+    return to_dbfs(peak(samples));
+}
 
 /// The peak level at or above which a meter calls a signal clipped. A float
 /// stream can exceed full scale, but a converter, an int16 file or the next
@@ -51,7 +62,10 @@ inline double peak_dbfs(std::span<const float> samples) noexcept { return to_dbf
 inline constexpr double clip_dbfs = -0.1;
 
 /// True when a peak of `peak_dbfs` counts as clipping (at or above `clip_dbfs`).
-inline bool is_clipping(double peak_dbfs) noexcept { return peak_dbfs >= clip_dbfs; }
+inline bool is_clipping(double peak_dbfs) noexcept
+{
+    return peak_dbfs >= clip_dbfs;
+}
 
 /// Per-channel RMS and peak of interleaved float frames, summed over any
 /// number of blocks until `reset()`.

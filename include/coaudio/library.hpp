@@ -168,7 +168,10 @@ public:
     /// Holds nothing.
     explicit library_ref(std::nullptr_t) noexcept {}
 
-    library_ref(library_ref&& other) noexcept : ec_(other.ec_), held_(std::exchange(other.held_, false)) {}
+    library_ref(library_ref&& other) noexcept
+        : ec_(other.ec_), held_(std::exchange(other.held_, false))
+    {
+    }
     library_ref& operator=(library_ref&& other) noexcept
     {
         if (this != &other) {

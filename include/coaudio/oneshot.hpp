@@ -13,7 +13,6 @@
 #include <coaudio/sample_format.hpp>
 #include <coaudio/stream_config.hpp>
 
-
 #include <cstddef>
 #include <cstdint>
 #include <optional>

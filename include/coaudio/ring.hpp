@@ -96,7 +96,10 @@ public:
     }
 
     /// The producer's monotonic index: frames ever written.
-    std::uint64_t write_index() const noexcept { return producer_.index.load(std::memory_order_relaxed); }
+    std::uint64_t write_index() const noexcept
+    {
+        return producer_.index.load(std::memory_order_relaxed);
+    }
 
     /// Frames readable as the producer sees them (may lag the consumer).
     std::size_t readable_from_producer() const noexcept
@@ -147,13 +150,17 @@ public:
     }
 
     /// The consumer's monotonic index: frames ever read.
-    std::uint64_t read_index() const noexcept { return consumer_.index.load(std::memory_order_relaxed); }
+    std::uint64_t read_index() const noexcept
+    {
+        return consumer_.index.load(std::memory_order_relaxed);
+    }
 
     /// Free frames as the consumer sees them (may lag the producer).
     std::size_t writable_from_consumer() const noexcept
     {
-        return capacity_ - static_cast<std::size_t>(producer_.index.load(std::memory_order_acquire) -
-                                                    consumer_.index.load(std::memory_order_relaxed));
+        return capacity_ -
+               static_cast<std::size_t>(producer_.index.load(std::memory_order_acquire) -
+                                        consumer_.index.load(std::memory_order_relaxed));
     }
 
 private:

@@ -82,9 +82,10 @@ struct int24_t {
     /// The sample, sign-extended.
     constexpr std::int32_t value() const noexcept
     {
-        std::uint32_t u = std::endian::native == std::endian::little
-                              ? bytes[0] | (std::uint32_t(bytes[1]) << 8) | (std::uint32_t(bytes[2]) << 16)
-                              : bytes[2] | (std::uint32_t(bytes[1]) << 8) | (std::uint32_t(bytes[0]) << 16);
+        std::uint32_t u =
+            std::endian::native == std::endian::little
+                ? bytes[0] | (std::uint32_t(bytes[1]) << 8) | (std::uint32_t(bytes[2]) << 16)
+                : bytes[2] | (std::uint32_t(bytes[1]) << 8) | (std::uint32_t(bytes[0]) << 16);
         if (u & 0x800000u) u |= 0xFF000000u;
         return static_cast<std::int32_t>(u);
     }
@@ -123,7 +124,10 @@ struct sample_traits<std::uint8_t> {
 
 /// Satisfied by the sample types the typed operations accept.
 template <class T>
-concept sample_type = requires { sample_traits<T>::format; };
+concept sample_type = requires
+{
+    sample_traits<T>::format;
+};
 
 } // namespace coaudio
 

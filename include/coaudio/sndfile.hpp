@@ -24,7 +24,6 @@
 #include <coaudio/sample_format.hpp>
 #include <coaudio/stream_config.hpp>
 
-
 #include <algorithm>
 #include <cctype>
 #include <cerrno>

@@ -37,7 +37,10 @@ public:
     device_selector(const char* name) : which_(std::string(name)) {}
 
     /// True unless this is the host's default device.
-    explicit operator bool() const noexcept { return !std::holds_alternative<std::monostate>(which_); }
+    explicit operator bool() const noexcept
+    {
+        return !std::holds_alternative<std::monostate>(which_);
+    }
     /// The index, or null when this is the default or a name.
     const int* index() const noexcept { return std::get_if<int>(&which_); }
     /// The name, or null when this is the default or an index.

@@ -54,7 +54,8 @@ public:
         stop_clock();
         lose();
         std::lock_guard lock(mutex_);
-        for (auto& a : attached_) a.core->set_driver(nullptr);
+        for (auto& a : attached_)
+            a.core->set_driver(nullptr);
     }
 
     /// Opens `stream` (input or output) on this device. The rate and block
@@ -62,7 +63,10 @@ public:
     template <class Stream>
     void open(Stream& stream, const stream_config& cfg = {})
     {
-        constexpr bool input = requires { stream.frames_available(); };
+        constexpr bool input = requires
+        {
+            stream.frames_available();
+        };
         const auto dir = input ? detail::direction::input : detail::direction::output;
         auto core = std::make_unique<detail::stream_core>(dir, params(cfg), cfg.ring_frames);
         attach(*core);
@@ -73,8 +77,8 @@ public:
     template <class Executor>
     void open(basic_duplex_stream<Executor>& stream, const duplex_config& cfg = {})
     {
-        auto core = std::make_unique<detail::stream_core>(params(cfg.input), cfg.input.ring_frames,
-                                                          params(cfg.output), cfg.output.ring_frames);
+        auto core = std::make_unique<detail::stream_core>(
+            params(cfg.input), cfg.input.ring_frames, params(cfg.output), cfg.output.ring_frames);
         attach(*core);
         stream.open(std::move(core));
     }
@@ -83,7 +87,8 @@ public:
     void step(std::size_t blocks = 1)
     {
         std::lock_guard lock(mutex_);
-        for (std::size_t b = 0; b < blocks; ++b) run_block();
+        for (std::size_t b = 0; b < blocks; ++b)
+            run_block();
     }
 
     /// Runs callbacks on a thread of the device's, one block per period of
@@ -94,7 +99,8 @@ public:
         clock_running_ = true;
         clock_ = std::thread([this] {
             const auto period = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                std::chrono::duration<double>(double(options_.frames_per_block) / options_.sample_rate));
+                std::chrono::duration<double>(double(options_.frames_per_block) /
+                                              options_.sample_rate));
             auto next = std::chrono::steady_clock::now();
             while (clock_running_.load(std::memory_order_relaxed)) {
                 step(1);
@@ -118,7 +124,8 @@ public:
     void lose()
     {
         std::lock_guard lock(mutex_);
-        for (auto& a : attached_) a.core->finished();
+        for (auto& a : attached_)
+            a.core->finished();
         lost_ = true;
     }
 
@@ -135,7 +142,6 @@ private:
         detail::stream_core* core;
         std::vector<std::byte> in, out;
     };
-
 
     detail::stream_params params(const stream_config& cfg) const
     {
@@ -158,10 +164,13 @@ private:
     void attach(detail::stream_core& core)
     {
         std::lock_guard lock(mutex_);
-        if (lost_) throw std::system_error(make_error_code(errc::device_lost), "coaudio: virtual_device");
+        if (lost_)
+            throw std::system_error(make_error_code(errc::device_lost), "coaudio: virtual_device");
         attachment a{&core, {}, {}};
-        if (has_input(core.dir())) a.in.resize(options_.frames_per_block * core.input().params.device_frame_bytes());
-        if (has_output(core.dir())) a.out.resize(options_.frames_per_block * core.output().params.device_frame_bytes());
+        if (has_input(core.dir()))
+            a.in.resize(options_.frames_per_block * core.input().params.device_frame_bytes());
+        if (has_output(core.dir()))
+            a.out.resize(options_.frames_per_block * core.output().params.device_frame_bytes());
         attached_.push_back(std::move(a));
         core.set_driver(this);
     }
@@ -184,7 +193,8 @@ private:
         for (auto& a : attached_) {
             if (!a.in.empty()) {
                 const std::byte fill = silence_byte(a.core->input().params.format);
-                if (played.size() == a.in.size() && wire_frame_bytes_ == a.core->input().params.device_frame_bytes())
+                if (played.size() == a.in.size() &&
+                    wire_frame_bytes_ == a.core->input().params.device_frame_bytes())
                     std::memcpy(a.in.data(), played.data(), a.in.size());
                 else
                     std::memset(a.in.data(), std::to_integer<int>(fill), a.in.size());
@@ -198,8 +208,9 @@ private:
             // As a host may, hand the callback an output buffer holding
             // stale data: every byte of it is the callback's to write.
             if (!a.out.empty()) std::memset(a.out.data(), 0x5a, a.out.size());
-            const int rc = a.core->process(a.in.empty() ? nullptr : a.in.data(), a.out.empty() ? nullptr : a.out.data(),
-                                           frames, flags, t, t + block_time);
+            const int rc = a.core->process(a.in.empty() ? nullptr : a.in.data(),
+                                           a.out.empty() ? nullptr : a.out.data(), frames, flags, t,
+                                           t + block_time);
             if (!a.out.empty() && !wired) {
                 next_wire_.assign(a.out.begin(), a.out.end());
                 next_wire_frame_bytes_ = a.core->output().params.device_frame_bytes();

@@ -642,7 +642,8 @@ struct window_mark {
 
 // Fills the per-audio-second figures of `r` for the window [a, b] over the
 // request's measured blocks; false when the window never closed.
-bool rates_over_window(run_record& r, const run_request& rq, const window_mark& a, const window_mark& b)
+bool rates_over_window(run_record& r, const run_request& rq, const window_mark& a,
+                       const window_mark& b)
 {
     const int blocks = rq.blocks - 1 - rq.warmup;
     r.audio_seconds = blocks * block_seconds(rq.block);

@@ -34,7 +34,9 @@ constexpr std::size_t block = 256;
 
 coaudio::stream_config config()
 {
-    return {.device = test::jack_device_index(), .channels = 1, .sample_rate = rate,
+    return {.device = test::jack_device_index(),
+            .channels = 1,
+            .sample_rate = rate,
             .frames_per_block = block};
 }
 
@@ -80,7 +82,8 @@ TEST_CASE("A Boost.Asio coroutine plays a tone, waits on a timer and hears the t
                 s = 0.5f * float(std::sin(2 * std::numbers::pi * 1000 * double(phase++) / rate));
             // The stream's default token is Boost's use_awaitable: errors throw.
             co_await out.async_write_frames(std::span<const float>(tone));
-            auto [ec, n] = co_await in.async_read_frames(std::span(heard), coaudio::as_tuple(net::use_awaitable));
+            auto [ec, n] = co_await in.async_read_frames(std::span(heard),
+                                                         coaudio::as_tuple(net::use_awaitable));
             static_assert(std::is_same_v<decltype(ec), boost::system::error_code>);
             if (ec && ec != coaudio::errc::input_overflow) throw boost::system::system_error(ec);
             loudest = std::max(loudest, coaudio::peak(std::span<const float>(heard).first(n)));

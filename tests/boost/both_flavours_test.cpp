@@ -24,7 +24,8 @@ TEST_CASE("Both flavours in one program have distinct types")
     // Not a template, so only the inline namespace tells the two apart.
     CHECK(test::standalone_config_type() != typeid(coaudio::stream_config).name());
     CHECK(test::standalone_stream_type().find("standalone_asio") != std::string::npos);
-    CHECK(std::string(typeid(coaudio::output_stream).name()).find("boost_asio") != std::string::npos);
+    CHECK(std::string(typeid(coaudio::output_stream).name()).find("boost_asio") !=
+          std::string::npos);
 }
 
 TEST_CASE("Both flavours in one program each run on their own Asio")
@@ -36,7 +37,8 @@ TEST_CASE("Both flavours in one program each run on their own Asio")
     CHECK(coaudio::detail::aborted() ==
           std::error_code(boost::system::error_code(boost::asio::error::operation_aborted)));
 
-    CHECK(test::standalone_stream_error() == coaudio::make_error_code(coaudio::errc::not_open).message());
+    CHECK(test::standalone_stream_error() ==
+          coaudio::make_error_code(coaudio::errc::not_open).message());
 
     boost::asio::io_context io;
     coaudio::output_stream out(io);

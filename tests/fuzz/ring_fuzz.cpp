@@ -9,7 +9,10 @@
 
 namespace {
 
-[[noreturn]] void fail() { std::abort(); }
+[[noreturn]] void fail()
+{
+    std::abort();
+}
 
 } // namespace
 
@@ -28,7 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const std::size_t n = data[i + 1] % (ring.capacity() + 3);
         switch (op % 4) {
         case 0: { // write n frames
-            for (std::size_t b = 0; b < n * frame_bytes; ++b) buf[b] = next++;
+            for (std::size_t b = 0; b < n * frame_bytes; ++b)
+                buf[b] = next++;
             const std::size_t w = ring.write(buf.data(), n);
             const std::size_t room = ring.capacity() - model.size() / frame_bytes;
             if (w != std::min(n, room)) fail();
@@ -51,7 +55,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             std::size_t k = 0;
             for (std::span<std::byte> part : {reg.first, reg.second})
                 for (std::byte x : part)
-                    if (k < take * frame_bytes && std::to_integer<std::uint8_t>(x) != model[k++]) fail();
+                    if (k < take * frame_bytes && std::to_integer<std::uint8_t>(x) != model[k++])
+                        fail();
             ring.commit_read(take);
             model.erase(model.begin(), model.begin() + std::ptrdiff_t(take * frame_bytes));
             break;

@@ -33,7 +33,10 @@ constexpr double rate = 48000;
 
 coaudio::stream_config config(int channels = 1)
 {
-    return {.device = test::jack_device_index(), .channels = channels, .sample_rate = rate, .frames_per_block = 256};
+    return {.device = test::jack_device_index(),
+            .channels = channels,
+            .sample_rate = rate,
+            .frames_per_block = 256};
 }
 
 // A read also ends early, successfully, where the server reported lost input
@@ -67,7 +70,8 @@ TEST_CASE("a read raced against a timer is cancelled and the next read works")
     bool timer_won = false;
     for (int i = 0; i < attempts && !timer_won; ++i) {
         test::run(io, [&]() -> asio::awaitable<void> {
-            std::vector<float> second(static_cast<std::size_t>(rate)); // one second: cannot finish in 50 ms
+            std::vector<float> second(
+                static_cast<std::size_t>(rate)); // one second: cannot finish in 50 ms
             asio::steady_timer timer(io, 50ms);
             auto result = co_await (in.async_read_frames(std::span(second), use_awaitable) ||
                                     timer.async_wait(use_awaitable));
@@ -95,10 +99,11 @@ TEST_CASE("terminal and partial cancellation through a cancellation slot")
             std::vector<float> second(static_cast<std::size_t>(rate));
             asio::cancellation_signal signal;
             std::optional<std::pair<std::error_code, std::size_t>> result;
-            in.async_read_frames(std::span(second),
-                                 asio::bind_cancellation_slot(signal.slot(), [&](std::error_code ec, std::size_t n) {
-                                     result.emplace(ec, n);
-                                 }));
+            in.async_read_frames(
+                std::span(second),
+                asio::bind_cancellation_slot(signal.slot(), [&](std::error_code ec, std::size_t n) {
+                    result.emplace(ec, n);
+                }));
             asio::steady_timer timer(io, 30ms);
             timer.async_wait([&](std::error_code) { signal.emit(type); });
             io.restart();
@@ -125,7 +130,8 @@ TEST_CASE("cancel() completes a pending read with operation_aborted")
     std::optional<std::error_code> result;
     for (int i = 0; i < attempts; ++i) {
         result.reset();
-        in.async_read_frames(std::span(second), [&](std::error_code ec, std::size_t) { result = ec; });
+        in.async_read_frames(std::span(second),
+                             [&](std::error_code ec, std::size_t) { result = ec; });
         asio::steady_timer timer(io, 30ms);
         timer.async_wait([&](std::error_code) { in.cancel(); });
         io.restart();
@@ -147,7 +153,8 @@ TEST_CASE("close() with a read pending completes it with an error")
     std::optional<std::error_code> result;
     for (int i = 0; i < attempts; ++i) {
         result.reset();
-        in.async_read_frames(std::span(second), [&](std::error_code ec, std::size_t) { result = ec; });
+        in.async_read_frames(std::span(second),
+                             [&](std::error_code ec, std::size_t) { result = ec; });
         asio::steady_timer timer(io, 30ms);
         timer.async_wait([&](std::error_code) { in.close(); });
         io.restart();
@@ -183,8 +190,10 @@ TEST_CASE("destroying a stream with operations pending completes them and frees 
         std::vector<float> second(static_cast<std::size_t>(rate));
         read_result.reset();
         write_result.reset();
-        in->async_read_frames(std::span(second), [&](std::error_code ec, std::size_t) { read_result = ec; });
-        out->async_write_frames(std::span(big), [&](std::error_code ec, std::size_t) { write_result = ec; });
+        in->async_read_frames(std::span(second),
+                              [&](std::error_code ec, std::size_t) { read_result = ec; });
+        out->async_write_frames(std::span(big),
+                                [&](std::error_code ec, std::size_t) { write_result = ec; });
         asio::steady_timer timer(io, 30ms);
         timer.async_wait([&](std::error_code) {
             in.reset();
@@ -228,7 +237,8 @@ TEST_CASE("every completion token kind works")
     SECTION("deferred, the default")
     {
         // Hold still a few blocks of captured frames, so that any read shows.
-        for (int i = 0; i < 200 && in.frames_available() < 2 * buf.size(); ++i) std::this_thread::sleep_for(10ms);
+        for (int i = 0; i < 200 && in.frames_available() < 2 * buf.size(); ++i)
+            std::this_thread::sleep_for(10ms);
         in.stop();
         const std::size_t held = in.frames_available();
         REQUIRE(held >= 2 * buf.size());
@@ -248,7 +258,8 @@ TEST_CASE("every completion token kind works")
     SECTION("as_tuple and use_awaitable")
     {
         test::run(io, [&]() -> asio::awaitable<void> {
-            auto [ec, n] = co_await in.async_read_frames(std::span(buf), coaudio::as_tuple(use_awaitable));
+            auto [ec, n] =
+                co_await in.async_read_frames(std::span(buf), coaudio::as_tuple(use_awaitable));
             CHECK_FALSE(ec);
             CHECK(n == buf.size());
             // A stream whose executor names use_awaitable as its default needs no token.
@@ -287,7 +298,8 @@ TEST_CASE("an operation never completes inside its initiating function")
     // Errors too are delivered later.
     bool failed = false;
     std::vector<std::int16_t> wrong(16);
-    in.async_read_frames(std::span(wrong), [&](std::error_code ec, std::size_t) { failed = bool(ec); });
+    in.async_read_frames(std::span(wrong),
+                         [&](std::error_code ec, std::size_t) { failed = bool(ec); });
     CHECK_FALSE(failed);
     io.restart();
     io.run_for(1s);
@@ -303,7 +315,8 @@ TEST_CASE("the handler's associated executor is honoured")
     std::vector<float> buf(64);
     std::thread::id ran_on;
     bool done = false;
-    in.async_read_frames(std::span(buf), asio::bind_executor(other, [&](std::error_code, std::size_t) {
+    in.async_read_frames(std::span(buf),
+                         asio::bind_executor(other, [&](std::error_code, std::size_t) {
                              done = true;
                              ran_on = std::this_thread::get_id();
                          }));
@@ -321,7 +334,9 @@ struct counting_allocator {
     std::size_t* count;
     explicit counting_allocator(std::size_t* c) : count(c) {}
     template <class U>
-    counting_allocator(const counting_allocator<U>& o) : count(o.count) {}
+    counting_allocator(const counting_allocator<U>& o) : count(o.count)
+    {
+    }
     T* allocate(std::size_t n)
     {
         ++*count;
@@ -329,7 +344,10 @@ struct counting_allocator {
     }
     void deallocate(T* p, std::size_t n) { std::allocator<T>().deallocate(p, n); }
     template <class U>
-    bool operator==(const counting_allocator<U>& o) const { return count == o.count; }
+    bool operator==(const counting_allocator<U>& o) const
+    {
+        return count == o.count;
+    }
 };
 } // namespace
 
@@ -342,8 +360,9 @@ TEST_CASE("the handler's associated allocator is used for the operation's storag
     std::size_t allocations = 0;
     std::vector<float> buf(2048); // more than one block: the read parks at least once
     bool done = false;
-    in.async_read_frames(std::span(buf), asio::bind_allocator(counting_allocator<void>(&allocations),
-                                                               [&](std::error_code ec, std::size_t) { done = !ec; }));
+    in.async_read_frames(
+        std::span(buf), asio::bind_allocator(counting_allocator<void>(&allocations),
+                                             [&](std::error_code ec, std::size_t) { done = !ec; }));
     io.run_for(2s);
     CHECK(done);
     CHECK(allocations > 0);
@@ -419,10 +438,12 @@ TEST_CASE("bad input gets a clear error and no crash")
         in.start();
         std::vector<float> three(3);
         std::optional<std::error_code> typed, bytes;
-        in.async_read_frames(std::span(three), [&](std::error_code ec, std::size_t) { typed = ec; });
+        in.async_read_frames(std::span(three),
+                             [&](std::error_code ec, std::size_t) { typed = ec; });
         io.run_for(1s);
         char one_byte[1];
-        in.async_read_some(asio::buffer(one_byte), [&](std::error_code ec, std::size_t) { bytes = ec; });
+        in.async_read_some(asio::buffer(one_byte),
+                           [&](std::error_code ec, std::size_t) { bytes = ec; });
         io.restart();
         io.run_for(1s);
         REQUIRE(typed);
@@ -431,7 +452,8 @@ TEST_CASE("bad input gets a clear error and no crash")
         CHECK(*bytes == coaudio::errc::not_whole_frames);
         coaudio::output_stream out(io, config(2));
         std::optional<std::error_code> wrote;
-        out.async_write_frames(std::span(three), [&](std::error_code ec, std::size_t) { wrote = ec; });
+        out.async_write_frames(std::span(three),
+                               [&](std::error_code ec, std::size_t) { wrote = ec; });
         io.restart();
         io.run_for(1s);
         REQUIRE(wrote);
@@ -443,7 +465,8 @@ TEST_CASE("bad input gets a clear error and no crash")
         in.start();
         std::vector<std::int16_t> wrong(256);
         std::optional<std::error_code> result;
-        in.async_read_frames(std::span(wrong), [&](std::error_code ec, std::size_t) { result = ec; });
+        in.async_read_frames(std::span(wrong),
+                             [&](std::error_code ec, std::size_t) { result = ec; });
         io.run_for(1s);
         REQUIRE(result);
         CHECK(*result == coaudio::errc::format_mismatch);
@@ -453,7 +476,8 @@ TEST_CASE("bad input gets a clear error and no crash")
         coaudio::input_stream never(io);
         std::vector<float> buf(16);
         std::optional<std::error_code> read;
-        never.async_read_frames(std::span(buf), [&](std::error_code ec, std::size_t) { read = ec; });
+        never.async_read_frames(std::span(buf),
+                                [&](std::error_code ec, std::size_t) { read = ec; });
         io.run_for(1s);
         REQUIRE(read);
         CHECK(*read == coaudio::errc::not_open);
@@ -467,7 +491,8 @@ TEST_CASE("bad input gets a clear error and no crash")
         closed.start(ec);
         CHECK(ec == coaudio::errc::not_open);
         std::optional<std::error_code> wrote;
-        closed.async_write_frames(std::span(buf), [&](std::error_code e, std::size_t) { wrote = e; });
+        closed.async_write_frames(std::span(buf),
+                                  [&](std::error_code e, std::size_t) { wrote = e; });
         io.restart();
         io.run_for(1s);
         REQUIRE(wrote);
@@ -497,7 +522,8 @@ TEST_CASE("streams are movable, rebindable and constructible from a context or a
     coaudio::input_stream erased(std::move(typed)); // converting move
     CHECK(erased.is_open());
     using rebound = coaudio::input_stream::rebind_executor<asio::io_context::executor_type>::other;
-    STATIC_REQUIRE(std::is_same_v<rebound, coaudio::basic_input_stream<asio::io_context::executor_type>>);
+    STATIC_REQUIRE(
+        std::is_same_v<rebound, coaudio::basic_input_stream<asio::io_context::executor_type>>);
     STATIC_REQUIRE_FALSE(std::is_copy_constructible_v<coaudio::input_stream>);
     STATIC_REQUIRE_FALSE(std::is_copy_constructible_v<coaudio::output_stream>);
     CHECK(erased.sample_rate() == rate);

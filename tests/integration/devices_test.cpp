@@ -27,8 +27,9 @@ TEST_CASE("devices and host APIs are listed as values")
     coaudio::library lib;
     const auto apis = coaudio::host_apis();
     REQUIRE_FALSE(apis.empty());
-    const auto jack = std::find_if(apis.begin(), apis.end(),
-                                   [](const auto& a) { return a.name.find("JACK") != std::string::npos; });
+    const auto jack = std::find_if(apis.begin(), apis.end(), [](const auto& a) {
+        return a.name.find("JACK") != std::string::npos;
+    });
     REQUIRE(jack != apis.end());
     CHECK(jack->device_count >= 1);
     const coaudio::device_info d = coaudio::device(test::jack_device_index());
@@ -56,7 +57,8 @@ TEST_CASE("a device is found by exact name, by substring and within a host API")
     std::error_code ec;
     coaudio::find_device("no such device", coaudio::device_kind::any, {}, ec);
     CHECK(ec == coaudio::errc::device_not_found);
-    CHECK_THROWS_AS(coaudio::find_device("system", coaudio::device_kind::any, "no such host api"), std::system_error);
+    CHECK_THROWS_AS(coaudio::find_device("system", coaudio::device_kind::any, "no such host api"),
+                    std::system_error);
 }
 
 TEST_CASE("a stream reports the block size and latency that the host uses, not only what was asked")
@@ -64,7 +66,8 @@ TEST_CASE("a stream reports the block size and latency that the host uses, not o
     coaudio::library lib;
     const test::jack_patchbay bay;
     asio::io_context io;
-    coaudio::input_stream in(io, {.device = test::jack_device_index(), .channels = 1, .sample_rate = rate});
+    coaudio::input_stream in(
+        io, {.device = test::jack_device_index(), .channels = 1, .sample_rate = rate});
     // Before any callback: the request, which left the block to the host.
     CHECK(in.params().frames_per_block == 0);
     in.start();
@@ -91,7 +94,8 @@ TEST_CASE("a stream opens a device given by name, with find_device's rules")
     CHECK(in.params().device == jack.index);
     in.close();
     // A substring, ignoring case, names the device as well where it is the only match.
-    const auto by_part = coaudio::match_devices(coaudio::devices(), "SYSTE", coaudio::device_kind::input);
+    const auto by_part =
+        coaudio::match_devices(coaudio::devices(), "SYSTE", coaudio::device_kind::input);
     std::error_code ec;
     coaudio::diagnostics diag;
     in.open({.device = "SYSTE", .channels = 1}, ec, diag);
@@ -107,13 +111,15 @@ TEST_CASE("a stream opens a device given by name, with find_device's rules")
     CHECK_FALSE(in.is_open());
     // The empty name is in every name: it selects the one input device, or is ambiguous.
     std::size_t inputs = 0;
-    for (const auto& d : coaudio::devices()) inputs += d.max_input_channels > 0 ? 1 : 0;
+    for (const auto& d : coaudio::devices())
+        inputs += d.max_input_channels > 0 ? 1 : 0;
     in.open({.device = "", .channels = 1}, ec, diag);
     if (inputs == 1) {
         CHECK_FALSE(ec);
     } else {
         CHECK(ec == coaudio::errc::ambiguous_device);
-        CHECK(diag.message().rfind("device '' matches " + std::to_string(inputs) + " input devices: [", 0) == 0);
+        CHECK(diag.message().rfind(
+                  "device '' matches " + std::to_string(inputs) + " input devices: [", 0) == 0);
     }
 }
 
@@ -131,16 +137,17 @@ TEST_CASE("a refused setting is named with its value and the limit it broke")
     };
     const std::pair<coaudio::stream_config, std::string> cases[] = {
         {with([](auto& c) { c.channels = 1000; }),
-         "invalid channel count 1000: device " + name + " has " + std::to_string(jack.max_input_channels) +
-             " input channels"},
+         "invalid channel count 1000: device " + name + " has " +
+             std::to_string(jack.max_input_channels) + " input channels"},
         {with([](auto& c) { c.sample_rate = 22050; }),
          "sample rate 22050 Hz not supported by device " + name + " (its default is 48000 Hz)"},
         {with([](auto& c) { c.sample_rate = -1; }),
          "invalid sample rate -1: must be a positive number of frames per second"},
         {with([](auto& c) { c.latency = coaudio::latency_hint::seconds(-0.5); }),
          "invalid latency -0.5 s: must be a non-negative number of seconds"},
-        {with([](auto& c) { c.device = 4242; }),
-         "no device 4242: PortAudio lists " + std::to_string(coaudio::devices().size()) + " devices"},
+        {with([](auto& c) { c.device = 4242; }), "no device 4242: PortAudio lists " +
+                                                     std::to_string(coaudio::devices().size()) +
+                                                     " devices"},
     };
     for (const auto& [cfg, words] : cases) {
         INFO(words);
@@ -163,13 +170,15 @@ TEST_CASE("a refused setting is named with its value and the limit it broke")
     }
 }
 
-TEST_CASE("settings are checked without opening, and opening fails the same way leaving nothing behind")
+TEST_CASE(
+    "settings are checked without opening, and opening fails the same way leaving nothing behind")
 {
     coaudio::library lib;
     asio::io_context io;
     test::jack_patchbay bay;
     const auto ports_before = bay.portaudio_ports(0);
-    const coaudio::stream_config good{.device = test::jack_device_index(), .channels = 2, .sample_rate = rate};
+    const coaudio::stream_config good{
+        .device = test::jack_device_index(), .channels = 2, .sample_rate = rate};
 
     std::error_code ec;
     coaudio::check_input_settings(good, ec);
@@ -191,16 +200,21 @@ TEST_CASE("settings are checked without opening, and opening fails the same way 
     };
     const bad_case cases[] = {
         {"unknown device", with([](auto& c) { c.device = 4242; }), coaudio::errc::device_not_found},
-        {"too many channels", with([](auto& c) { c.channels = 3; }), coaudio::errc::invalid_channels},
+        {"too many channels", with([](auto& c) { c.channels = 3; }),
+         coaudio::errc::invalid_channels},
         {"no channels", with([](auto& c) { c.channels = 0; }), coaudio::errc::invalid_channels},
-        {"unsupported rate", with([](auto& c) { c.sample_rate = 22050; }), coaudio::errc::invalid_sample_rate},
+        {"unsupported rate", with([](auto& c) { c.sample_rate = 22050; }),
+         coaudio::errc::invalid_sample_rate},
         {"rate not a number", with([](auto& c) { c.sample_rate = std::nan(""); }),
          coaudio::errc::invalid_sample_rate},
-        {"unknown format", with([](auto& c) { c.format = static_cast<coaudio::sample_format>(42); }),
+        {"unknown format",
+         with([](auto& c) { c.format = static_cast<coaudio::sample_format>(42); }),
          coaudio::errc::invalid_format},
-        {"negative latency", with([](auto& c) { c.latency = coaudio::latency_hint::seconds(-0.01); }),
+        {"negative latency",
+         with([](auto& c) { c.latency = coaudio::latency_hint::seconds(-0.01); }),
          coaudio::errc::invalid_latency},
-        {"latency not a number", with([](auto& c) { c.latency = coaudio::latency_hint::seconds(std::nan("")); }),
+        {"latency not a number",
+         with([](auto& c) { c.latency = coaudio::latency_hint::seconds(std::nan("")); }),
          coaudio::errc::invalid_latency},
     };
     for (const auto& bad : cases) {
@@ -221,7 +235,8 @@ TEST_CASE("settings are checked without opening, and opening fails the same way 
         CHECK(bay.portaudio_ports(0) == ports_before); // no half-open stream left ports behind
     }
     // Each error reads clearly.
-    CHECK(make_error_code(coaudio::errc::invalid_latency).message().find("latency") != std::string::npos);
+    CHECK(make_error_code(coaudio::errc::invalid_latency).message().find("latency") !=
+          std::string::npos);
     CHECK(make_error_code(coaudio::errc::invalid_channels) == std::errc::invalid_argument);
 }
 
@@ -229,13 +244,17 @@ TEST_CASE("the stream reports what the host granted")
 {
     coaudio::library lib;
     asio::io_context io;
-    coaudio::input_stream in(io, {.device = test::jack_device_index(), .channels = 2, .sample_rate = 0,
-                                  .frames_per_block = 0, .latency = coaudio::latency_hint::low()});
+    coaudio::input_stream in(io, {.device = test::jack_device_index(),
+                                  .channels = 2,
+                                  .sample_rate = 0,
+                                  .frames_per_block = 0,
+                                  .latency = coaudio::latency_hint::low()});
     CHECK(in.sample_rate() == rate); // 0 asked for the device's default
     CHECK(in.channels() == 2);
     CHECK(in.latency() >= 0.0);
     CHECK(in.latency() < 1.0);
-    coaudio::output_stream out(io, {.device = test::jack_device_index(), .latency = coaudio::latency_hint::seconds(0.05)});
+    coaudio::output_stream out(
+        io, {.device = test::jack_device_index(), .latency = coaudio::latency_hint::seconds(0.05)});
     CHECK(out.latency() > 0.0);
 }
 
@@ -250,8 +269,11 @@ double round_trip(coaudio::sample_format format, int channels, Encode encode, De
     asio::io_context io;
     test::jack_patchbay bay;
     bay.mark();
-    const coaudio::stream_config cfg{.device = test::jack_device_index(), .channels = channels, .format = format,
-                                     .sample_rate = rate, .frames_per_block = block};
+    const coaudio::stream_config cfg{.device = test::jack_device_index(),
+                                     .channels = channels,
+                                     .format = format,
+                                     .sample_rate = rate,
+                                     .frames_per_block = block};
     coaudio::output_stream out(io, cfg);
     coaudio::input_stream in(io, cfg);
     in.start();
@@ -262,7 +284,8 @@ double round_trip(coaudio::sample_format format, int channels, Encode encode, De
     test::run(io, [&]() -> asio::awaitable<void> {
         const auto f = test::sine(static_cast<std::size_t>(rate), 1000, 0.5, rate);
         std::vector<T> tone(f.size() * std::size_t(channels));
-        for (std::size_t i = 0; i < tone.size(); ++i) tone[i] = encode(f[i / std::size_t(channels)]);
+        for (std::size_t i = 0; i < tone.size(); ++i)
+            tone[i] = encode(f[i / std::size_t(channels)]);
         test::play_in_background(out, std::move(tone));
         std::vector<T> buf(block * std::size_t(channels));
         double sum = 0;
@@ -270,12 +293,14 @@ double round_trip(coaudio::sample_format format, int channels, Encode encode, De
         while (count < 12000) {
             const std::size_t n = co_await in.async_read_frames(std::span(buf), use_awaitable);
             double p = 0;
-            for (std::size_t i = 0; i < n * std::size_t(channels); ++i) p = std::max(p, std::abs(decode(buf[i])));
+            for (std::size_t i = 0; i < n * std::size_t(channels); ++i)
+                p = std::max(p, std::abs(decode(buf[i])));
             if (loud < 4) {
                 loud = p > 0.2 ? loud + 1 : 0;
                 continue;
             }
-            for (std::size_t i = 0; i < n * std::size_t(channels); ++i) sum += decode(buf[i]) * decode(buf[i]);
+            for (std::size_t i = 0; i < n * std::size_t(channels); ++i)
+                sum += decode(buf[i]) * decode(buf[i]);
             count += n * std::size_t(channels);
         }
         level = std::sqrt(sum / double(count));
@@ -292,7 +317,8 @@ TEST_CASE("every sample format carries a tone through the loopback", "[realtime]
     SECTION("int24, packed")
     {
         const double level = round_trip<coaudio::int24_t>(
-            sample_format::int24, 1, [](float x) { return coaudio::int24_t(std::int32_t(x * 8388607.0f)); },
+            sample_format::int24, 1,
+            [](float x) { return coaudio::int24_t(std::int32_t(x * 8388607.0f)); },
             [](coaudio::int24_t s) { return s.value() / 8388607.0; });
         INFO(level);
         CHECK(std::abs(level - expected) < 0.01);
@@ -308,7 +334,8 @@ TEST_CASE("every sample format carries a tone through the loopback", "[realtime]
     SECTION("uint8, offset binary")
     {
         const double level = round_trip<std::uint8_t>(
-            sample_format::uint8, 1, [](float x) { return std::uint8_t(128 + std::lround(x * 127.0f)); },
+            sample_format::uint8, 1,
+            [](float x) { return std::uint8_t(128 + std::lround(x * 127.0f)); },
             [](std::uint8_t s) { return (int(s) - 128) / 127.0; });
         INFO(level);
         CHECK(std::abs(level - expected) < 0.015);
@@ -316,7 +343,8 @@ TEST_CASE("every sample format carries a tone through the loopback", "[realtime]
     SECTION("float32, stereo")
     {
         const double level = round_trip<float>(
-            sample_format::float32, 2, [](float x) { return x; }, [](float s) { return double(s); });
+            sample_format::float32, 2, [](float x) { return x; },
+            [](float s) { return double(s); });
         INFO(level);
         CHECK(std::abs(level - expected) < 0.01);
     }
@@ -328,7 +356,9 @@ TEST_CASE("non-interleaved reads and writes keep channels apart", "[realtime]")
     asio::io_context io;
     test::jack_patchbay bay;
     bay.mark();
-    const coaudio::stream_config cfg{.device = test::jack_device_index(), .channels = 2, .sample_rate = rate,
+    const coaudio::stream_config cfg{.device = test::jack_device_index(),
+                                     .channels = 2,
+                                     .sample_rate = rate,
                                      .frames_per_block = block};
     coaudio::output_stream out(io, cfg);
     coaudio::input_stream in(io, cfg);
@@ -338,14 +368,16 @@ TEST_CASE("non-interleaved reads and writes keep channels apart", "[realtime]")
     bay.isolate_new_inputs();
     test::run(io, [&]() -> asio::awaitable<void> {
         // Left: 0.5 at 1 kHz. Right: 0.25 at 500 Hz.
-        test::play_planar_in_background(out, std::vector{test::sine(static_cast<std::size_t>(rate), 1000, 0.5, rate),
-                                                         test::sine(static_cast<std::size_t>(rate), 500, 0.25, rate)});
+        test::play_planar_in_background(
+            out, std::vector{test::sine(static_cast<std::size_t>(rate), 1000, 0.5, rate),
+                             test::sine(static_cast<std::size_t>(rate), 500, 0.25, rate)});
         std::vector<float> l(block), r(block), got_l, got_r;
         const std::span<float> capture[] = {l, r};
         while (got_l.size() < 12000) {
-            const std::size_t n =
-                co_await in.async_read_frames(std::span<const std::span<float>>(capture), use_awaitable);
-            if (coaudio::peak(std::span<const float>(l.data(), n)) < 0.2f && got_l.empty()) continue;
+            const std::size_t n = co_await in.async_read_frames(
+                std::span<const std::span<float>>(capture), use_awaitable);
+            if (coaudio::peak(std::span<const float>(l.data(), n)) < 0.2f && got_l.empty())
+                continue;
             got_l.insert(got_l.end(), l.begin(), l.begin() + n);
             got_r.insert(got_r.end(), r.begin(), r.begin() + n);
         }

@@ -31,7 +31,10 @@ struct duplex_loopback {
     {
         const int dev = test::jack_device_index();
         bay.mark();
-        stream.open({.input = {.device = dev, .channels = 1, .sample_rate = rate, .frames_per_block = block},
+        stream.open({.input = {.device = dev,
+                               .channels = 1,
+                               .sample_rate = rate,
+                               .frames_per_block = block},
                      .output = {.device = dev, .channels = 1}});
     }
     void start()
@@ -47,7 +50,8 @@ struct duplex_loopback {
 asio::awaitable<void> catch_up(coaudio::duplex_stream& s)
 {
     std::vector<float> buf(block);
-    while (s.frames_available() >= block) co_await s.async_read_frames(std::span(buf), use_awaitable);
+    while (s.frames_available() >= block)
+        co_await s.async_read_frames(std::span(buf), use_awaitable);
 }
 
 } // namespace
@@ -57,7 +61,8 @@ TEST_CASE("a duplex stream shares one clock and reports both halves")
     duplex_loopback lb;
     CHECK(lb.stream.input_params().sample_rate == rate);
     CHECK(lb.stream.output_params().sample_rate == rate);
-    CHECK(lb.stream.input_params().frames_per_block == block); // given for the input, applies to both
+    CHECK(lb.stream.input_params().frames_per_block ==
+          block); // given for the input, applies to both
     CHECK(lb.stream.output_params().frames_per_block == block);
     CHECK(lb.stream.input_params().latency >= 0.0);
     CHECK(lb.stream.output_params().latency >= 0.0);
@@ -74,9 +79,12 @@ TEST_CASE("a duplex stream plays a tone and captures it on the same clock", "[re
         std::size_t played = 0;
         // Passthrough-style lockstep: one block in, one block out.
         while (captured.size() < 12000) {
-            const std::size_t n = co_await lb.stream.async_read_frames(std::span(in), use_awaitable);
-            if (coaudio::peak(std::span<const float>(in.data(), n)) > 0.1f) captured.insert(captured.end(), in.begin(), in.begin() + n);
-            co_await lb.stream.async_write_frames(std::span(tone).subspan(played, block), use_awaitable);
+            const std::size_t n =
+                co_await lb.stream.async_read_frames(std::span(in), use_awaitable);
+            if (coaudio::peak(std::span<const float>(in.data(), n)) > 0.1f)
+                captured.insert(captured.end(), in.begin(), in.begin() + n);
+            co_await lb.stream.async_write_frames(std::span(tone).subspan(played, block),
+                                                  use_awaitable);
             played += block;
             REQUIRE(played < tone.size());
         }
@@ -126,7 +134,8 @@ TEST_CASE("round-trip delay agrees with the latencies the stream reports", "[rea
         std::size_t last_n = 0;
         bool slipped = false;
         for (int i = 0; i < 400 && (delays.size() < 3 || timed == 0); ++i) {
-            const std::size_t n = co_await lb.stream.async_read_frames(std::span(in), use_awaitable);
+            const std::size_t n =
+                co_await lb.stream.async_read_frames(std::span(in), use_awaitable);
             const double adc = lb.stream.last_read().input_time;
             if (last_adc >= 0 && !on_frame_clock(adc - last_adc, last_n)) slipped = true;
             last_adc = adc;
@@ -135,10 +144,12 @@ TEST_CASE("round-trip delay agrees with the latencies the stream reports", "[rea
                 if (in[k] > 0.5f && impulse_at != 0) {
                     delays.push_back(std::int64_t(read_pos + k) - std::int64_t(impulse_at));
                     const double adc_impulse = adc + double(k) / rate;
-                    INFO("impulse " << delays.size() << ": ADC " << adc_impulse << " s, DAC " << impulse_dac
-                                    << " s, latencies in " << l_in << " out " << l_out);
+                    INFO("impulse " << delays.size() << ": ADC " << adc_impulse << " s, DAC "
+                                    << impulse_dac << " s, latencies in " << l_in << " out "
+                                    << l_out);
                     if (!slipped) {
-                        CHECK(std::abs(adc_impulse - (impulse_dac - l_in - l_out)) <= double(block) / rate);
+                        CHECK(std::abs(adc_impulse - (impulse_dac - l_in - l_out)) <=
+                              double(block) / rate);
                         ++timed;
                     }
                     impulse_at = 0;
@@ -159,7 +170,8 @@ TEST_CASE("round-trip delay agrees with the latencies the stream reports", "[rea
         }
         REQUIRE(delays.size() >= 3);
         CHECK(timed >= 1);
-        for (std::size_t i = 1; i < delays.size(); ++i) CHECK(delays[i] == delays[0]);
+        for (std::size_t i = 1; i < delays.size(); ++i)
+            CHECK(delays[i] == delays[0]);
         CHECK(lb.stream.counters().underflows == underflows_before);
     }());
 }
@@ -190,7 +202,8 @@ TEST_CASE("timestamps advance by frames over rate, block to block", "[realtime]"
         // within a quarter block of it.
         std::vector<double> adc_steps, dac_steps;
         for (std::size_t i = 1; i < adc.size(); ++i) {
-            INFO("block " << i << " adc step " << adc[i] - adc[i - 1] << " dac step " << dac[i] - dac[i - 1]);
+            INFO("block " << i << " adc step " << adc[i] - adc[i - 1] << " dac step "
+                          << dac[i] - dac[i - 1]);
             adc_steps.push_back(adc[i] - adc[i - 1]);
             CHECK(adc_steps.back() > 0.0);
             CHECK(adc_steps.back() < 10 * step);
@@ -200,9 +213,11 @@ TEST_CASE("timestamps advance by frames over rate, block to block", "[realtime]"
             CHECK(dac_steps.back() < 10 * step);
         }
         for (auto* steps : {&adc_steps, &dac_steps}) {
-            const auto tight = std::count_if(steps->begin(), steps->end(), [&](double s) { return on_frame_clock(s, block); });
+            const auto tight = std::count_if(steps->begin(), steps->end(),
+                                             [&](double s) { return on_frame_clock(s, block); });
             CHECK(std::size_t(tight) * 2 > steps->size());
-            std::nth_element(steps->begin(), steps->begin() + std::ptrdiff_t(steps->size() / 2), steps->end());
+            std::nth_element(steps->begin(), steps->begin() + std::ptrdiff_t(steps->size() / 2),
+                             steps->end());
             CHECK(std::abs((*steps)[steps->size() / 2] - step) < 0.01 * step);
         }
         CHECK(lb.stream.cpu_load() >= 0.0);

@@ -79,7 +79,8 @@ TEST_CASE("reads and writes of 1 s, 10 s and 1.5 rings lose nothing on JACK at a
         io.run_one_until(deadline);
     REQUIRE(opened);
     REQUIRE(test::all_finished(runs));
-    for (auto& r : runs) r.stream.abort(); // only now: see spawn_ramp
+    for (auto& r : runs)
+        r.stream.abort(); // only now: see spawn_ramp
 
     for (auto& r : runs) {
         test::print_transfer("JACK", r);

@@ -44,8 +44,8 @@ struct loopback {
     coaudio::output_stream out;
     coaudio::input_stream in;
 
-    explicit loopback(coaudio::sample_format format = coaudio::sample_format::float32, std::size_t in_ring = 0,
-                      std::size_t out_ring = 0)
+    explicit loopback(coaudio::sample_format format = coaudio::sample_format::float32,
+                      std::size_t in_ring = 0, std::size_t out_ring = 0)
         : out(io), in(io)
     {
         bay.mark();
@@ -84,7 +84,8 @@ TEST_CASE("a 1 kHz sine played out comes back at 1 kHz with RMS 0.354", "[realti
     loopback lb;
     test::run(lb.io, [&]() -> asio::awaitable<void> {
         // Play six seconds while capturing half a second from the middle of it.
-        test::play_in_background(lb.out, test::sine(static_cast<std::size_t>(rate * 6), 1000, 0.5, rate));
+        test::play_in_background(lb.out,
+                                 test::sine(static_cast<std::size_t>(rate * 6), 1000, 0.5, rate));
         co_await skip_until_signal(lb.in);
         std::vector<float> captured(static_cast<std::size_t>(rate / 2));
         // A read ends early, successfully, where the server reported lost input
@@ -116,17 +117,24 @@ TEST_CASE("int16 and int32 streams carry the tone at full-scale-relative level",
         test::run(lb.io, [&]() -> asio::awaitable<void> {
             std::vector<std::int16_t> tone(static_cast<std::size_t>(rate));
             const auto f = test::sine(tone.size(), 1000, 0.5, rate);
-            for (std::size_t i = 0; i < tone.size(); ++i) tone[i] = static_cast<std::int16_t>(f[i] * 32767.0f);
+            for (std::size_t i = 0; i < tone.size(); ++i)
+                tone[i] = static_cast<std::int16_t>(f[i] * 32767.0f);
             test::play_in_background(lb.out, std::move(tone));
             std::vector<std::int16_t> buf(block);
             double sum = 0;
             std::size_t count = 0, loud = 0;
             while (count < 12000) {
-                const std::size_t n = co_await lb.in.async_read_frames(std::span(buf), use_awaitable);
+                const std::size_t n =
+                    co_await lb.in.async_read_frames(std::span(buf), use_awaitable);
                 std::int16_t p = 0;
-                for (std::size_t i = 0; i < n; ++i) p = std::max<std::int16_t>(p, static_cast<std::int16_t>(std::abs(buf[i])));
-                if (loud < 4) { loud = p > 3000 ? loud + 1 : 0; continue; }
-                for (std::size_t i = 0; i < n; ++i) sum += double(buf[i]) * buf[i];
+                for (std::size_t i = 0; i < n; ++i)
+                    p = std::max<std::int16_t>(p, static_cast<std::int16_t>(std::abs(buf[i])));
+                if (loud < 4) {
+                    loud = p > 3000 ? loud + 1 : 0;
+                    continue;
+                }
+                for (std::size_t i = 0; i < n; ++i)
+                    sum += double(buf[i]) * buf[i];
                 count += n;
             }
             const double level = std::sqrt(sum / double(count)) / 32767.0;
@@ -140,17 +148,24 @@ TEST_CASE("int16 and int32 streams carry the tone at full-scale-relative level",
         test::run(lb.io, [&]() -> asio::awaitable<void> {
             std::vector<std::int32_t> tone(static_cast<std::size_t>(rate));
             const auto f = test::sine(tone.size(), 1000, 0.5, rate);
-            for (std::size_t i = 0; i < tone.size(); ++i) tone[i] = static_cast<std::int32_t>(f[i] * 2147483647.0);
+            for (std::size_t i = 0; i < tone.size(); ++i)
+                tone[i] = static_cast<std::int32_t>(f[i] * 2147483647.0);
             test::play_in_background(lb.out, std::move(tone));
             std::vector<std::int32_t> buf(block);
             double sum = 0;
             std::size_t count = 0, loud = 0;
             while (count < 12000) {
-                const std::size_t n = co_await lb.in.async_read_frames(std::span(buf), use_awaitable);
+                const std::size_t n =
+                    co_await lb.in.async_read_frames(std::span(buf), use_awaitable);
                 double p = 0;
-                for (std::size_t i = 0; i < n; ++i) p = std::max(p, std::abs(double(buf[i])));
-                if (loud < 4) { loud = p > 2e8 ? loud + 1 : 0; continue; }
-                for (std::size_t i = 0; i < n; ++i) sum += double(buf[i]) * double(buf[i]);
+                for (std::size_t i = 0; i < n; ++i)
+                    p = std::max(p, std::abs(double(buf[i])));
+                if (loud < 4) {
+                    loud = p > 2e8 ? loud + 1 : 0;
+                    continue;
+                }
+                for (std::size_t i = 0; i < n; ++i)
+                    sum += double(buf[i]) * double(buf[i]);
                 count += n;
             }
             const double level = std::sqrt(sum / double(count)) / 2147483647.0;
@@ -164,23 +179,27 @@ TEST_CASE("asio::async_write and asio::async_read compose with the streams", "[r
 {
     loopback lb;
     test::run(lb.io, [&]() -> asio::awaitable<void> {
-        asio::co_spawn(lb.io, write_all(lb.out, test::sine(static_cast<std::size_t>(rate), 1000, 0.5, rate)),
-                       asio::detached);
+        asio::co_spawn(
+            lb.io, write_all(lb.out, test::sine(static_cast<std::size_t>(rate), 1000, 0.5, rate)),
+            asio::detached);
         co_await skip_until_signal(lb.in);
         std::vector<float> captured(9600);
-        const std::size_t bytes = co_await asio::async_read(lb.in, asio::buffer(captured), use_awaitable);
+        const std::size_t bytes =
+            co_await asio::async_read(lb.in, asio::buffer(captured), use_awaitable);
         REQUIRE(bytes == captured.size() * sizeof(float));
         CHECK(std::abs(coaudio::rms(captured) - 0.3536) < 0.01);
     }());
 }
 
-TEST_CASE("a writer faster than real time parks on a full ring and resumes, losing nothing", "[realtime]")
+TEST_CASE("a writer faster than real time parks on a full ring and resumes, losing nothing",
+          "[realtime]")
 {
     constexpr std::size_t ring = 4096;
     loopback lb(coaudio::sample_format::float32, 0, ring);
     REQUIRE(lb.out.ring_capacity() == ring);
     test::run(lb.io, [&]() -> asio::awaitable<void> {
-        const std::size_t total = static_cast<std::size_t>(rate); // one second, far more than the ring
+        const std::size_t total =
+            static_cast<std::size_t>(rate); // one second, far more than the ring
         const auto tone = test::sine(total, 1000, 0.5, rate);
         const auto t0 = std::chrono::steady_clock::now();
         std::size_t written = 0;
@@ -189,14 +208,16 @@ TEST_CASE("a writer faster than real time parks on a full ring and resumes, losi
             // Write in chunks; a chunk that does not fit must wait for the callback.
             const std::size_t chunk = std::min<std::size_t>(2048, total - written);
             const bool fits = lb.out.frames_writable() >= chunk;
-            written += co_await lb.out.async_write_frames(std::span(tone).subspan(written, chunk), use_awaitable);
+            written += co_await lb.out.async_write_frames(std::span(tone).subspan(written, chunk),
+                                                          use_awaitable);
             if (!fits) ++parked_writes;
         }
         co_await lb.out.async_drain(use_awaitable);
-        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const double elapsed =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         const auto c = lb.out.counters();
-        INFO("elapsed " << elapsed << " s, parked writes " << parked_writes << ", frames played " << c.frames
-                        << ", underflows " << c.underflows);
+        INFO("elapsed " << elapsed << " s, parked writes " << parked_writes << ", frames played "
+                        << c.frames << ", underflows " << c.underflows);
         CHECK(parked_writes > 0);
         // It could only finish by keeping pace with the 48 kHz clock.
         CHECK(elapsed > double(total - ring) / rate * 0.9);
@@ -206,7 +227,9 @@ TEST_CASE("a writer faster than real time parks on a full ring and resumes, losi
     }());
 }
 
-TEST_CASE("a writer that stops feeding plays exact silence, never stale samples, and underflows are counted", "[realtime]")
+TEST_CASE("a writer that stops feeding plays exact silence, never stale samples, and underflows "
+          "are counted",
+          "[realtime]")
 {
     // The data fits the output ring whole, so the write completes at once and
     // the playback cannot run dry in the middle of it: everything heard after
@@ -219,25 +242,30 @@ TEST_CASE("a writer that stops feeding plays exact silence, never stale samples,
         loopback lb(coaudio::sample_format::float32, 1 << 16, ring);
         test::run(lb.io, [&]() -> asio::awaitable<void> {
             std::vector<float> data(4096);
-            for (std::size_t i = 0; i < data.size(); ++i) data[i] = 0.25f + 0.5f * float(i % 997) / 997.0f; // never 0
+            for (std::size_t i = 0; i < data.size(); ++i)
+                data[i] = 0.25f + 0.5f * float(i % 997) / 997.0f; // never 0
             const auto before = lb.out.counters();
             const auto in_before = lb.in.counters();
             co_await lb.out.async_write_frames(std::span(data), use_awaitable);
-            // Half a second of capture: silence, the data, then the silence of a writer that stopped.
+            // Half a second of capture: silence, the data, then the silence of a writer that
+            // stopped.
             std::vector<float> got(static_cast<std::size_t>(rate / 2));
             co_await asio::async_read(lb.in, asio::buffer(got), use_awaitable);
             const auto after = lb.out.counters();
             const auto in_after = lb.in.counters();
-            if (in_after.host_overflows != in_before.host_overflows || after.host_underflows != before.host_underflows)
+            if (in_after.host_overflows != in_before.host_overflows ||
+                after.host_underflows != before.host_underflows)
                 co_return;
             clean = true;
 
-            const auto first = std::find_if(got.begin(), got.end(), [](float x) { return x != 0.0f; });
+            const auto first =
+                std::find_if(got.begin(), got.end(), [](float x) { return x != 0.0f; });
             REQUIRE(first != got.end());
             const auto offset = std::size_t(first - got.begin());
             INFO("data starts at frame " << offset << " of the capture");
             REQUIRE(offset + data.size() <= got.size());
-            CHECK(std::equal(data.begin(), data.end(), first)); // bit-exact through JACK's float ports
+            CHECK(std::equal(data.begin(), data.end(),
+                             first)); // bit-exact through JACK's float ports
             const auto tail = std::span<const float>(got).subspan(offset + data.size());
             CHECK(tail.size() > 16 * block);
             CHECK(std::all_of(tail.begin(), tail.end(), [](float x) { return x == 0.0f; }));
@@ -250,11 +278,13 @@ TEST_CASE("a writer that stops feeding plays exact silence, never stale samples,
     CHECK(clean);
 }
 
-TEST_CASE("a reader that stalls for one second overflows, is told so, and keeps receiving", "[realtime]")
+TEST_CASE("a reader that stalls for one second overflows, is told so, and keeps receiving",
+          "[realtime]")
 {
     loopback lb(coaudio::sample_format::float32, 8192);
     test::run(lb.io, [&]() -> asio::awaitable<void> {
-        test::play_in_background(lb.out, test::sine(static_cast<std::size_t>(rate * 3), 1000, 0.5, rate));
+        test::play_in_background(lb.out,
+                                 test::sine(static_cast<std::size_t>(rate * 3), 1000, 0.5, rate));
         co_await skip_until_signal(lb.in);
         const auto before = lb.in.counters();
 
@@ -299,12 +329,14 @@ TEST_CASE("overflow_is_error reports the gap as input_overflow with the data", "
         std::error_code ec;
         std::size_t n = 0;
         for (int i = 0; i < 20 && !ec; ++i)
-            std::tie(ec, n) = co_await in.async_read_frames(std::span(buf), coaudio::as_tuple(use_awaitable));
+            std::tie(ec, n) =
+                co_await in.async_read_frames(std::span(buf), coaudio::as_tuple(use_awaitable));
         CHECK(ec == coaudio::errc::input_overflow);
         CHECK(n > 0);
         CHECK(in.last_read().frames_lost > 0);
         // The next read goes on normally.
-        std::tie(ec, n) = co_await in.async_read_frames(std::span(buf), coaudio::as_tuple(use_awaitable));
+        std::tie(ec, n) =
+            co_await in.async_read_frames(std::span(buf), coaudio::as_tuple(use_awaitable));
         CHECK_FALSE(ec);
         CHECK(n == buf.size());
     }());

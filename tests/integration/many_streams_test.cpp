@@ -22,15 +22,19 @@ TEST_CASE("sixteen streams on one io_context each deliver every block", "[realti
     std::vector<std::unique_ptr<coaudio::input_stream>> in;
     for (int i = 0; i < streams; ++i) {
         in.push_back(std::make_unique<coaudio::input_stream>(
-            io, coaudio::stream_config{.device = test::jack_device_index(), .channels = 1, .sample_rate = 48000,
+            io, coaudio::stream_config{.device = test::jack_device_index(),
+                                       .channels = 1,
+                                       .sample_rate = 48000,
                                        .frames_per_block = block}));
     }
-    for (auto& s : in) s->start();
+    for (auto& s : in)
+        s->start();
     // Starting a JACK stream waits for a server cycle, so the first streams
     // run (and may overflow) while the last ones start: from here on, with
     // all of them running, every block must arrive.
     std::vector<coaudio::stream_counters> baseline;
-    for (auto& s : in) baseline.push_back(s->counters());
+    for (auto& s : in)
+        baseline.push_back(s->counters());
     std::vector<std::size_t> got(streams, 0);
     int finished = 0;
     for (int i = 0; i < streams; ++i) {
@@ -39,11 +43,12 @@ TEST_CASE("sixteen streams on one io_context each deliver every block", "[realti
             [&, i]() -> asio::awaitable<void> {
                 std::vector<float> buf(block);
                 auto& s = *in[std::size_t(i)];
-                while (s.frames_available() >= block) co_await s.async_read_frames(std::span(buf), asio::use_awaitable);
+                while (s.frames_available() >= block)
+                    co_await s.async_read_frames(std::span(buf), asio::use_awaitable);
                 baseline[std::size_t(i)] = s.counters();
                 while (got[std::size_t(i)] < blocks * block) {
-                    got[std::size_t(i)] += co_await in[std::size_t(i)]->async_read_frames(std::span(buf),
-                                                                                         asio::use_awaitable);
+                    got[std::size_t(i)] += co_await in[std::size_t(i)]->async_read_frames(
+                        std::span(buf), asio::use_awaitable);
                 }
                 ++finished;
             },

@@ -19,7 +19,9 @@ TEST_CASE("a killed audio server fails a pending read and a pending write with d
     test::private_jack_server server("coaudio-server-loss");
     coaudio::library lib;
     asio::io_context io;
-    const coaudio::stream_config cfg{.device = test::jack_device_index(), .channels = 1, .sample_rate = 48000,
+    const coaudio::stream_config cfg{.device = test::jack_device_index(),
+                                     .channels = 1,
+                                     .sample_rate = 48000,
                                      .frames_per_block = 256};
     coaudio::input_stream in(io, cfg);
     coaudio::output_stream out(io, cfg);
@@ -33,7 +35,8 @@ TEST_CASE("a killed audio server fails a pending read and a pending write with d
     std::chrono::steady_clock::time_point killed, read_done, write_done;
     // A read may also end early, successfully, where the server reported an
     // xrun (a busy machine, valgrind): then it is simply issued again.
-    std::function<void(std::error_code, std::size_t)> on_read = [&](std::error_code ec, std::size_t) {
+    std::function<void(std::error_code, std::size_t)> on_read = [&](std::error_code ec,
+                                                                    std::size_t) {
         if (!ec) return in.async_read_frames(std::span(second), on_read);
         read_ec = ec;
         read_done = std::chrono::steady_clock::now();
@@ -54,8 +57,11 @@ TEST_CASE("a killed audio server fails a pending read and a pending write with d
     REQUIRE(write_ec);
     CHECK(*read_ec == coaudio::errc::device_lost);
     CHECK(*write_ec == coaudio::errc::device_lost);
-    const auto ms = [&](auto t) { return std::chrono::duration<double, std::milli>(t - killed).count(); };
-    INFO("read failed " << ms(read_done) << " ms after the kill, write " << ms(write_done) << " ms");
+    const auto ms = [&](auto t) {
+        return std::chrono::duration<double, std::milli>(t - killed).count();
+    };
+    INFO("read failed " << ms(read_done) << " ms after the kill, write " << ms(write_done)
+                        << " ms");
     // JACK's client notices a dead server within about a second; the
     // watchdog adds at most one period on top.
     CHECK(ms(read_done) < 2000);

@@ -236,9 +236,10 @@ TEST_CASE("a frozen server hangs neither stop, close, the destructor nor open, a
         }(),
         40s);
     thaw.join();
-    std::printf("frozen server: stop of the stalled stream returned '%s' after %lld ms, close after %lld "
-                "ms; the destructor of a stream with no stall timeout after %lld ms\n",
-                stop_ec.message().c_str(), stop_ms, close_ms, destroy_ms);
+    std::printf(
+        "frozen server: stop of the stalled stream returned '%s' after %lld ms, close after %lld "
+        "ms; the destructor of a stream with no stall timeout after %lld ms\n",
+        stop_ec.message().c_str(), stop_ms, close_ms, destroy_ms);
     std::printf("frozen server: open returned '%s' after %lld ms (%s)\n", open_ec.message().c_str(),
                 open_ms, open_diag.message().c_str());
     CHECK(stop_ec == coaudio::errc::host_not_responding);

@@ -38,8 +38,9 @@ inline int desktop_device_index()
     for (const auto& d : coaudio::devices())
         if (d.name == desktop_device_name && d.host_api_name.find("ALSA") != std::string::npos)
             return d.index;
-    throw std::runtime_error("PortAudio lists no ALSA device \"pulse\": is libasound2-plugins installed and "
-                             "the server of XDG_RUNTIME_DIR running?");
+    throw std::runtime_error(
+        "PortAudio lists no ALSA device \"pulse\": is libasound2-plugins installed and "
+        "the server of XDG_RUNTIME_DIR running?");
 }
 
 /// An environment variable the test's CMake registration must set.
@@ -52,15 +53,18 @@ inline std::string required_env(const char* name)
 
 /// Starts `argv` with this process's environment; its stdout goes to
 /// `stdout_fd` (or stays ours when -1), its stderr to /dev/null unless `keep_stderr`.
-inline pid_t spawn(const std::vector<std::string>& argv, int stdout_fd = -1, bool keep_stderr = true)
+inline pid_t spawn(const std::vector<std::string>& argv, int stdout_fd = -1,
+                   bool keep_stderr = true)
 {
     std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    for (const auto& a : argv)
+        args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     if (stdout_fd >= 0) posix_spawn_file_actions_adddup2(&actions, stdout_fd, STDOUT_FILENO);
-    if (!keep_stderr) posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    if (!keep_stderr)
+        posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
     std::fflush(nullptr); // the child's output comes after ours
     pid_t pid = -1;
     const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);

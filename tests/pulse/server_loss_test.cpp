@@ -97,8 +97,8 @@ void print()
     std::lock_guard lock(mutex);
     std::printf("PortAudio calls (interposed and timed):\n");
     for (const auto& c : calls)
-        std::printf("  %-20s %-20s %-18s %9.3f ms\n", c.name.c_str(), c.after_kill ? "after the kill" : "before",
-                    c.where.c_str(), c.ms);
+        std::printf("  %-20s %-20s %-18s %9.3f ms\n", c.name.c_str(),
+                    c.after_kill ? "after the kill" : "before", c.where.c_str(), c.ms);
 }
 
 // The slowest call after the kill, and how many calls to `name` came before it.
@@ -113,12 +113,15 @@ double slowest_after_kill()
 std::size_t count_before_kill(const std::string& name)
 {
     std::lock_guard lock(mutex);
-    return static_cast<std::size_t>(
-        std::count_if(calls.begin(), calls.end(), [&](const call& c) { return !c.after_kill && c.name == name; }));
+    return static_cast<std::size_t>(std::count_if(calls.begin(), calls.end(), [&](const call& c) {
+        return !c.after_kill && c.name == name;
+    }));
 }
 
 } // namespace pa_timing
 
+// One line each: the interposers differ only in their names.
+// clang-format off
 extern "C" {
 PaError Pa_StartStream(PaStream* s) { return pa_timing::call_real<"Pa_StartStream">(s); }
 PaError Pa_StopStream(PaStream* s) { return pa_timing::call_real<"Pa_StopStream">(s); }
@@ -128,6 +131,7 @@ PaError Pa_IsStreamActive(PaStream* s) { return pa_timing::call_real<"Pa_IsStrea
 PaError Pa_IsStreamStopped(PaStream* s) { return pa_timing::call_real<"Pa_IsStreamStopped">(s); }
 PaError Pa_Terminate(void) { return pa_timing::call_real<"Pa_Terminate">(); }
 }
+// clang-format on
 
 namespace {
 
@@ -138,7 +142,8 @@ namespace {
 class private_server {
 public:
     private_server()
-        : kind_(test::required_env("COAUDIO_DESKTOP_SERVER")), script_(test::required_env("COAUDIO_DESKTOP_SCRIPT")),
+        : kind_(test::required_env("COAUDIO_DESKTOP_SERVER")),
+          script_(test::required_env("COAUDIO_DESKTOP_SCRIPT")),
           dir_(test::required_env("COAUDIO_DESKTOP_LOSS_DIR"))
     {
         ::setenv("XDG_RUNTIME_DIR", (dir_ + "/run").c_str(), 1);
@@ -170,7 +175,8 @@ public:
                 ++killed;
             }
         }
-        if (killed == 0) throw std::runtime_error("no server process recorded in " + dir_ + "/pids");
+        if (killed == 0)
+            throw std::runtime_error("no server process recorded in " + dir_ + "/pids");
     }
 
     const std::string& kind() const { return kind_; }
@@ -210,7 +216,8 @@ public:
     }
 
     /// Runs `fn`, named `what`, and returns how long it took in milliseconds.
-    double time(const std::string& what, const std::function<void()>& fn, std::chrono::seconds limit = 10s)
+    double time(const std::string& what, const std::function<void()>& fn,
+                std::chrono::seconds limit = 10s)
     {
         {
             std::lock_guard lock(mutex_);
@@ -234,7 +241,8 @@ private:
         std::unique_lock lock(mutex_);
         const auto until = [&] { return deadline_ ? std::min(*deadline_, overall_) : overall_; };
         while (!done_) {
-            if (cv_.wait_until(lock, until()) == std::cv_status::timeout && !done_ && clock_type::now() >= until()) {
+            if (cv_.wait_until(lock, until()) == std::cv_status::timeout && !done_ &&
+                clock_type::now() >= until()) {
                 std::printf("HUNG: %s did not return within its limit\n", what_.c_str());
                 pa_timing::print();
                 std::fflush(stdout);
@@ -283,14 +291,17 @@ public:
         std::ifstream in(path_);
         std::map<std::string, std::size_t> counts;
         std::size_t lines = 0;
-        for (std::string line; std::getline(in, line); ++lines) ++counts[line.substr(0, 160)];
+        for (std::string line; std::getline(in, line); ++lines)
+            ++counts[line.substr(0, 160)];
         std::vector<std::pair<std::size_t, std::string>> top;
-        for (auto& [line, n] : counts) top.emplace_back(n, line);
+        for (auto& [line, n] : counts)
+            top.emplace_back(n, line);
         std::sort(top.rbegin(), top.rend());
         std::printf("stderr (%s): %zu lines; the most frequent:\n", path_.c_str(), lines);
         for (std::size_t i = 0; i < std::min<std::size_t>(top.size(), 4); ++i)
             std::printf("  %8zu x %s\n", top[i].first, top[i].second.c_str());
-        ::truncate(path_.c_str(), std::min<off_t>(1 << 20, static_cast<off_t>(std::filesystem::file_size(path_))));
+        ::truncate(path_.c_str(),
+                   std::min<off_t>(1 << 20, static_cast<off_t>(std::filesystem::file_size(path_))));
     }
 
 private:
@@ -337,23 +348,31 @@ struct pending_pair {
 
     void report(clock_type::time_point killed, const char* label) const
     {
-        const auto ms = [&](auto t) { return std::chrono::duration<double, std::milli>(t - killed).count(); };
-        const auto say = [&](const char* op, const std::optional<std::error_code>& ec, clock_type::time_point t) {
+        const auto ms = [&](auto t) {
+            return std::chrono::duration<double, std::milli>(t - killed).count();
+        };
+        const auto say = [&](const char* op, const std::optional<std::error_code>& ec,
+                             clock_type::time_point t) {
             if (ec)
-                std::printf("%s: %s failed %.1f ms after the kill (%s)\n", label, op, ms(t), ec->message().c_str());
+                std::printf("%s: %s failed %.1f ms after the kill (%s)\n", label, op, ms(t),
+                            ec->message().c_str());
             else
-                std::printf("%s: %s still pending %.1f ms after the kill\n", label, op, ms(clock_type::now()));
+                std::printf("%s: %s still pending %.1f ms after the kill\n", label, op,
+                            ms(clock_type::now()));
         };
         say("read", read_ec, read_done);
         say("write", write_ec, write_done);
         const auto c = in->counters();
-        std::printf("%s: input %s, %llu frames captured\n", label, in->is_active() ? "active" : "inactive",
+        std::printf("%s: input %s, %llu frames captured\n", label,
+                    in->is_active() ? "active" : "inactive",
                     static_cast<unsigned long long>(c.frames));
     }
 
     void check(clock_type::time_point killed, const char* label) const
     {
-        const auto ms = [&](auto t) { return std::chrono::duration<double, std::milli>(t - killed).count(); };
+        const auto ms = [&](auto t) {
+            return std::chrono::duration<double, std::milli>(t - killed).count();
+        };
         report(killed, label);
         REQUIRE(read_ec);
         REQUIRE(write_ec);
@@ -380,14 +399,16 @@ struct pending_pair {
 
 } // namespace
 
-TEST_CASE("a killed desktop server fails pending operations with device_lost and lets go at once", "[loss]")
+TEST_CASE("a killed desktop server fails pending operations with device_lost and lets go at once",
+          "[loss]")
 {
     private_server server;
     stderr_capture errors(test::required_env("COAUDIO_DESKTOP_LOSS_DIR") + "/stderr.log");
     hang_guard guard(40s);
     std::optional<coaudio::library> lib;
     lib.emplace();
-    const coaudio::stream_config cfg{.device = test::desktop_device_index(), .channels = 1, .sample_rate = 48000};
+    const coaudio::stream_config cfg{
+        .device = test::desktop_device_index(), .channels = 1, .sample_rate = 48000};
 
     // A: torn down on its io thread (this one); B: its io_context runs on a
     // thread of its own, and it is torn down here, off that thread.
@@ -401,15 +422,19 @@ TEST_CASE("a killed desktop server fails pending operations with device_lost and
         io_b.run();
     });
     // Should a requirement fail, thread B must still end before it is destroyed.
-    const std::unique_ptr<std::thread, std::function<void(std::thread*)>> join_b(&thread_b, [&](std::thread* t) {
-        io_b.stop();
-        if (t->joinable()) t->join();
-    });
+    const std::unique_ptr<std::thread, std::function<void(std::thread*)>> join_b(
+        &thread_b, [&](std::thread* t) {
+            io_b.stop();
+            if (t->joinable()) t->join();
+        });
 
     // Streaming: both inputs have delivered frames (PulseAudio's first
     // capture can take over half a second to arrive) before the kill.
-    const auto flowing = [&] { return a.in->counters().frames > 0 && b->in->counters().frames > 0; };
-    for (const auto until = clock_type::now() + 5s; !flowing() && clock_type::now() < until;) io_a.run_for(50ms);
+    const auto flowing = [&] {
+        return a.in->counters().frames > 0 && b->in->counters().frames > 0;
+    };
+    for (const auto until = clock_type::now() + 5s; !flowing() && clock_type::now() < until;)
+        io_a.run_for(50ms);
     io_a.run_for(200ms);
     std::printf("captured before the kill: %llu and %llu frames\n",
                 static_cast<unsigned long long>(a.in->counters().frames),
@@ -418,8 +443,10 @@ TEST_CASE("a killed desktop server fails pending operations with device_lost and
     const auto killed = clock_type::now();
     server.kill();
     const auto deadline = killed + 3s;
-    while (!a.done() && clock_type::now() < deadline) io_a.run_one_until(deadline);
-    while (!b->done() && clock_type::now() < deadline) std::this_thread::sleep_for(1ms);
+    while (!a.done() && clock_type::now() < deadline)
+        io_a.run_one_until(deadline);
+    while (!b->done() && clock_type::now() < deadline)
+        std::this_thread::sleep_for(1ms);
 
     std::printf("%s killed:\n", server.kind().c_str());
     if (!a.done() || !b->done()) {
@@ -448,12 +475,14 @@ TEST_CASE("a killed desktop server fails pending operations with device_lost and
     guard.time("library release (Pa_Terminate)", [&] { lib.reset(); });
     pa_timing::print();
     errors.summarise();
-    CHECK(pa_timing::count_before_kill("Pa_StartStream") == 4); // the interposers see the library's calls
+    CHECK(pa_timing::count_before_kill("Pa_StartStream") ==
+          4); // the interposers see the library's calls
     CHECK(pa_timing::slowest_after_kill() < 100);
 
     // After a restart, a new process streams through the server again.
     server.start();
-    const pid_t child = test::spawn({test::required_env("COAUDIO_DESKTOP_STREAMING"), "[loopback]"}, -1, true);
+    const pid_t child =
+        test::spawn({test::required_env("COAUDIO_DESKTOP_STREAMING"), "[loopback]"}, -1, true);
     const auto status = test::wait_exit(child, 30s);
     std::printf("a new process after the restart: exit status %d\n", status.value_or(-1));
     CHECK(status == 0);

@@ -46,20 +46,24 @@ coaudio::stream_config config()
 std::optional<double> figure(const std::string& line, const char* key)
 {
     std::smatch m;
-    if (!std::regex_search(line, m, std::regex(std::string(key) + "[=: ]+(-?[0-9]+(\\.[0-9]+)?)", std::regex::icase)))
+    if (!std::regex_search(
+            line, m,
+            std::regex(std::string(key) + "[=: ]+(-?[0-9]+(\\.[0-9]+)?)", std::regex::icase)))
         return std::nullopt;
     return std::stod(m[1].str());
 }
 
 // Lines the child writes to `fd` within `limit`, stopping after `wanted` that match `key`.
-std::vector<std::string> read_lines(int fd, const char* key, std::size_t wanted, std::chrono::milliseconds limit)
+std::vector<std::string> read_lines(int fd, const char* key, std::size_t wanted,
+                                    std::chrono::milliseconds limit)
 {
     std::vector<std::string> lines;
     std::string pending;
     std::size_t matching = 0;
     const auto deadline = std::chrono::steady_clock::now() + limit;
     while (matching < wanted) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
         if (left <= 0ms) break;
         pollfd p{fd, POLLIN, 0};
         if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
@@ -67,7 +71,8 @@ std::vector<std::string> read_lines(int fd, const char* key, std::size_t wanted,
         const ssize_t n = ::read(fd, buf, sizeof buf);
         if (n <= 0) break;
         pending.append(buf, static_cast<std::size_t>(n));
-        for (std::size_t eol; (eol = pending.find('\n')) != std::string::npos; pending.erase(0, eol + 1)) {
+        for (std::size_t eol; (eol = pending.find('\n')) != std::string::npos;
+             pending.erase(0, eol + 1)) {
             lines.push_back(pending.substr(0, eol));
             if (figure(lines.back(), key)) ++matching;
         }
@@ -105,7 +110,8 @@ TEST_CASE("the meter example reads a tone played into the server", "[meter]")
     // At the tone's rate: at the device's default (44.1 kHz) the server
     // resamples, and a gap it plays on a busy machine rings through the
     // resampler to peaks above the tone's (-5.5 dBFS seen on PipeWire).
-    const pid_t pid = test::spawn({meter, "--device", test::desktop_device_name, "--rate", "48000"}, fds[1], false);
+    const pid_t pid = test::spawn({meter, "--device", test::desktop_device_name, "--rate", "48000"},
+                                  fds[1], false);
     ::close(fds[1]);
     // One line a second by default: the second one has heard the tone throughout.
     const auto lines = read_lines(fds[0], "rms", 2, 10s);
@@ -115,7 +121,8 @@ TEST_CASE("the meter example reads a tone played into the server", "[meter]")
     playing = false;
     player.join();
 
-    for (const auto& l : lines) std::printf("meter: %s\n", l.c_str());
+    for (const auto& l : lines)
+        std::printf("meter: %s\n", l.c_str());
     CHECK(status == 0);
     REQUIRE(lines.size() >= 2);
     const auto rms = figure(lines.back(), "rms");

@@ -65,8 +65,9 @@ private:
     void start()
     {
         const char* argv[] = {
-            "jackd", "--no-realtime", "-n", name_.c_str(), "-d", "dummy", "-r",   "48000",
-            "-p",    "256",           "-C", channels_.c_str(), "-P", channels_.c_str(), nullptr};
+            "jackd", "--no-realtime",   "-n",   name_.c_str(), "-d", "dummy",
+            "-r",    "48000",           "-p",   "256",         "-C", channels_.c_str(),
+            "-P",    channels_.c_str(), nullptr};
         posix_spawn_file_actions_t actions;
         posix_spawn_file_actions_init(&actions);
         posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);

@@ -162,12 +162,14 @@ template <class Stream>
 void spawn_ramp(asio::io_context& io, Stream& s, ramp_transfer& t, const bool* gate = nullptr)
 {
     // The writer ends with an error when the stream stops under it: expected.
-    asio::co_spawn(io, write_ramp(s, t.chunk, std::numeric_limits<std::uint64_t>::max()), [](std::exception_ptr) {});
-    asio::co_spawn(io, read_ramp(s, t.chunk, t.reads, gate), [&s, &t](std::exception_ptr e, ramp_check c) {
-        t.error = e;
-        t.result = c;
-        t.counters = counted_since(s.counters(), c.before);
-    });
+    asio::co_spawn(io, write_ramp(s, t.chunk, std::numeric_limits<std::uint64_t>::max()),
+                   [](std::exception_ptr) {});
+    asio::co_spawn(io, read_ramp(s, t.chunk, t.reads, gate),
+                   [&s, &t](std::exception_ptr e, ramp_check c) {
+                       t.error = e;
+                       t.result = c;
+                       t.counters = counted_since(s.counters(), c.before);
+                   });
 }
 
 /// True when every transfer of `ts` has its result.

@@ -19,13 +19,15 @@ namespace test {
 /// finish within `limit` or if it threw. Catch2 assertions inside the
 /// coroutine run on this thread and surface here.
 template <class T>
-void run(asio::io_context& io, asio::awaitable<T> coro, std::chrono::milliseconds limit = std::chrono::seconds(20))
+void run(asio::io_context& io, asio::awaitable<T> coro,
+         std::chrono::milliseconds limit = std::chrono::seconds(20))
 {
     std::optional<std::exception_ptr> done;
     asio::co_spawn(io, std::move(coro), [&](std::exception_ptr e, auto&&...) { done = e; });
     io.restart();
     const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done && std::chrono::steady_clock::now() < deadline) io.run_one_until(deadline);
+    while (!done && std::chrono::steady_clock::now() < deadline)
+        io.run_one_until(deadline);
     if (!done) throw std::runtime_error("coroutine did not finish in time: an operation hung");
     if (*done) std::rethrow_exception(*done);
 }

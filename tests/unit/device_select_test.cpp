@@ -62,7 +62,8 @@ TEST_CASE("kind and host API narrow the search")
 
 TEST_CASE("an ambiguous name is an error that names every match")
 {
-    const std::string what = message_of([] { coaudio::select_device(fake, "usb", coaudio::device_kind::output); });
+    const std::string what =
+        message_of([] { coaudio::select_device(fake, "usb", coaudio::device_kind::output); });
     CHECK(what.find("matches 2 devices") != std::string::npos);
     CHECK(what.find("[2] USB Audio Device: Headphones (hw:1,1) (ALSA)") != std::string::npos);
     CHECK(what.find("[5] USB Audio Device (JACK Audio Connection Kit)") != std::string::npos);

@@ -70,12 +70,17 @@ TEST_CASE("every operation on a never-opened stream completes with not_open")
     coaudio::output_stream out(io);
     std::vector<float> buf(64);
     std::span<float> planes[] = {buf};
-    CHECK(outcome(io, [&](auto h) { in.async_read_some(asio::buffer(buf), h); }) == coaudio::errc::not_open);
-    CHECK(outcome(io, [&](auto h) { in.async_read_frames(std::span(buf), h); }) == coaudio::errc::not_open);
-    CHECK(outcome(io, [&](auto h) { in.async_read_frames(std::span<const std::span<float>>(planes), h); }) ==
+    CHECK(outcome(io, [&](auto h) { in.async_read_some(asio::buffer(buf), h); }) ==
           coaudio::errc::not_open);
-    CHECK(outcome(io, [&](auto h) { out.async_write_some(asio::buffer(buf), h); }) == coaudio::errc::not_open);
-    CHECK(outcome(io, [&](auto h) { out.async_write_frames(std::span(buf), h); }) == coaudio::errc::not_open);
+    CHECK(outcome(io, [&](auto h) { in.async_read_frames(std::span(buf), h); }) ==
+          coaudio::errc::not_open);
+    CHECK(outcome(io, [&](auto h) {
+              in.async_read_frames(std::span<const std::span<float>>(planes), h);
+          }) == coaudio::errc::not_open);
+    CHECK(outcome(io, [&](auto h) { out.async_write_some(asio::buffer(buf), h); }) ==
+          coaudio::errc::not_open);
+    CHECK(outcome(io, [&](auto h) { out.async_write_frames(std::span(buf), h); }) ==
+          coaudio::errc::not_open);
     CHECK(outcome(io, [&](auto h) { out.async_drain(h); }) == coaudio::errc::not_open);
 }
 
@@ -94,15 +99,22 @@ TEST_CASE("buffers and spans that do not fit the stream are refused, and the str
     char byte[1];
     std::span<float> one_plane[] = {four};
     std::span<float> uneven[] = {four, three};
-    CHECK(outcome(io, [&](auto h) { in.async_read_some(asio::buffer(byte), h); }) == coaudio::errc::not_whole_frames);
-    CHECK(outcome(io, [&](auto h) { in.async_read_frames(std::span(three), h); }) == coaudio::errc::not_whole_frames);
-    CHECK(outcome(io, [&](auto h) { in.async_read_frames(std::span(shorts), h); }) == coaudio::errc::format_mismatch);
-    CHECK(outcome(io, [&](auto h) { in.async_read_frames(std::span<const std::span<float>>(one_plane), h); }) ==
-          coaudio::errc::invalid_channels);
-    CHECK(outcome(io, [&](auto h) { in.async_read_frames(std::span<const std::span<float>>(uneven), h); }) ==
+    CHECK(outcome(io, [&](auto h) { in.async_read_some(asio::buffer(byte), h); }) ==
           coaudio::errc::not_whole_frames);
-    CHECK(outcome(io, [&](auto h) { out.async_write_some(asio::buffer(byte), h); }) == coaudio::errc::not_whole_frames);
-    CHECK(outcome(io, [&](auto h) { out.async_write_frames(std::span(four), h); }) == coaudio::errc::format_mismatch);
+    CHECK(outcome(io, [&](auto h) { in.async_read_frames(std::span(three), h); }) ==
+          coaudio::errc::not_whole_frames);
+    CHECK(outcome(io, [&](auto h) { in.async_read_frames(std::span(shorts), h); }) ==
+          coaudio::errc::format_mismatch);
+    CHECK(outcome(io, [&](auto h) {
+              in.async_read_frames(std::span<const std::span<float>>(one_plane), h);
+          }) == coaudio::errc::invalid_channels);
+    CHECK(outcome(io, [&](auto h) {
+              in.async_read_frames(std::span<const std::span<float>>(uneven), h);
+          }) == coaudio::errc::not_whole_frames);
+    CHECK(outcome(io, [&](auto h) { out.async_write_some(asio::buffer(byte), h); }) ==
+          coaudio::errc::not_whole_frames);
+    CHECK(outcome(io, [&](auto h) { out.async_write_frames(std::span(four), h); }) ==
+          coaudio::errc::format_mismatch);
     CHECK(outcome(io, [&](auto h) { out.async_write_frames(std::span(shorts).first(3), h); }) ==
           coaudio::errc::not_whole_frames);
     // Still usable: a proper read and write work.

@@ -59,7 +59,8 @@ TEST_CASE("reads and writes of 1 s, 10 s and 1.5 rings lose nothing at any block
             asio::detached);
     }
     REQUIRE(test::run_transfers(io, runs, std::chrono::seconds(120)));
-    for (auto& r : runs) r.stream.abort(); // only now: see spawn_ramp
+    for (auto& r : runs)
+        r.stream.abort(); // only now: see spawn_ramp
 
     for (auto& r : runs) {
         test::print_transfer("virtual", r);

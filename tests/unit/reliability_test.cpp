@@ -49,7 +49,10 @@ long rss_kib()
     return -1;
 }
 
-float ramp(std::uint64_t i) { return float(i % 1000003) / 1000003.0f; }
+float ramp(std::uint64_t i)
+{
+    return float(i % 1000003) / 1000003.0f;
+}
 
 // Runs the io_context until `done` or until nothing is left to do.
 void pump(asio::io_context& io, const bool& done)
@@ -75,13 +78,15 @@ TEST_CASE("the virtual device loops a tone from an output stream to an input str
     for (std::size_t i = 0; i < tone.size(); ++i)
         tone[i] = float(0.5 * std::sin(2 * std::numbers::pi * 1000.0 * double(i) / rate));
     bool written = false;
-    out.async_write_frames(std::span(tone).first(block * 16), [&](std::error_code ec, std::size_t) { written = !ec; });
+    out.async_write_frames(std::span(tone).first(block * 16),
+                           [&](std::error_code ec, std::size_t) { written = !ec; });
     pump(io, written);
     REQUIRE(written);
     dev.step(17); // one block of loopback delay
     std::vector<float> got(block * 16);
     bool read = false;
-    in.async_read_frames(std::span(got), [&](std::error_code ec, std::size_t n) { read = !ec && n == got.size(); });
+    in.async_read_frames(std::span(got),
+                         [&](std::error_code ec, std::size_t n) { read = !ec && n == got.size(); });
     pump(io, read);
     REQUIRE(read);
     CHECK(std::equal(got.begin() + block, got.end(), tone.begin())); // bit-exact, one block late
@@ -116,8 +121,10 @@ TEST_CASE("a reader that falls behind for 60 seconds loses an exact count and re
             REQUIRE_FALSE(ec);
             read += n;
             lost += in.last_read().frames_lost;
-            if (in.frames_available() == 0) done = true;
-            else next();
+            if (in.frames_available() == 0)
+                done = true;
+            else
+                next();
         });
     };
     next();
@@ -145,9 +152,11 @@ TEST_CASE("a writer that stops feeding makes the device play silence, never stal
     out.start();
     in.start();
     std::vector<float> data(1024);
-    for (std::size_t i = 0; i < data.size(); ++i) data[i] = 0.25f + ramp(i) * 0.5f; // never zero
+    for (std::size_t i = 0; i < data.size(); ++i)
+        data[i] = 0.25f + ramp(i) * 0.5f; // never zero
     bool written = false;
-    out.async_write_frames(std::span(data), [&](std::error_code ec, std::size_t) { written = !ec; });
+    out.async_write_frames(std::span(data),
+                           [&](std::error_code ec, std::size_t) { written = !ec; });
     pump(io, written);
     REQUIRE(written);
     dev.step(4 + 10); // four blocks of data, then ten with nothing written
@@ -156,7 +165,8 @@ TEST_CASE("a writer that stops feeding makes the device play silence, never stal
     CHECK(c.silence_frames == 10 * block);
     std::vector<float> got(13 * block);
     bool read = false;
-    in.async_read_frames(std::span(got), [&](std::error_code ec, std::size_t n) { read = !ec && n == got.size(); });
+    in.async_read_frames(std::span(got),
+                         [&](std::error_code ec, std::size_t n) { read = !ec && n == got.size(); });
     pump(io, read);
     REQUIRE(read);
     // Block 0 is the loop's delay; then exactly the data; then zeros only.
@@ -165,10 +175,12 @@ TEST_CASE("a writer that stops feeding makes the device play silence, never stal
     CHECK(std::all_of(tail.begin(), tail.end(), [](float x) { return x == 0.0f; }));
 }
 
-TEST_CASE("a lost device fails a pending read, a pending write and a pending drain with device_lost")
+TEST_CASE(
+    "a lost device fails a pending read, a pending write and a pending drain with device_lost")
 {
     asio::io_context io;
-    auto dev = std::make_unique<coaudio::virtual_device>(coaudio::virtual_device_options{rate, block});
+    auto dev =
+        std::make_unique<coaudio::virtual_device>(coaudio::virtual_device_options{rate, block});
     coaudio::input_stream in(io);
     coaudio::output_stream out(io);
     dev->open(in);
@@ -253,7 +265,8 @@ TEST_CASE("a stream closed or destroyed from another coroutine while its read is
             io,
             [&]() -> asio::awaitable<void> {
                 std::vector<float> buf(block);
-                auto [ec, n] = co_await in->async_read_frames(std::span(buf), coaudio::as_tuple(use_awaitable));
+                auto [ec, n] = co_await in->async_read_frames(std::span(buf),
+                                                              coaudio::as_tuple(use_awaitable));
                 result = ec;
             },
             asio::detached);
@@ -269,7 +282,8 @@ TEST_CASE("a stream closed or destroyed from another coroutine while its read is
     dev.step(2); // the device no longer calls the destroyed stream
 }
 
-TEST_CASE("cancel() 10,000 times around reads, and 1,000 start/stop/close cycles: no leak, memory flat")
+TEST_CASE(
+    "cancel() 10,000 times around reads, and 1,000 start/stop/close cycles: no leak, memory flat")
 {
     asio::io_context io;
     coaudio::virtual_device dev({.sample_rate = rate, .frames_per_block = block});
@@ -333,8 +347,8 @@ TEST_CASE("faults injected by the virtual device reach the counters and the read
         done = true;
     });
     pump(io, done);
-    CHECK(n == block);                     // the read ends where the host's gap begins...
-    CHECK(in.last_read().overflows == 0);  // ...its own data came before the fault
+    CHECK(n == block);                    // the read ends where the host's gap begins...
+    CHECK(in.last_read().overflows == 0); // ...its own data came before the fault
     done = false;
     in.async_read_frames(std::span(buf), [&](std::error_code, std::size_t got) {
         n = got;

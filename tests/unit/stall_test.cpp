@@ -123,7 +123,8 @@ TEST_CASE("stopping a stalled output does not wait for queued frames that cannot
                 co_await s.async_write_frames(
                     std::span(out).first(std::min(out.size(), s.frames_writable())), use_awaitable);
             dev.step(1);
-            const auto [ec, n] = co_await s.async_write_frames(std::span(out), coaudio::as_tuple(use_awaitable));
+            const auto [ec, n] =
+                co_await s.async_write_frames(std::span(out), coaudio::as_tuple(use_awaitable));
             CHECK(ec == coaudio::errc::stalled);
         }());
         const auto t0 = std::chrono::steady_clock::now();

@@ -19,10 +19,11 @@
 // the first Asio header of the translation unit. coaudio's CMake targets put them
 // on the command line; when coaudio is included first they are set here; when an
 // Asio header came first and decided "no", nothing can repair it any more.
-#if !defined(COAUDIO_USE_BOOST_ASIO) && defined(__clang__) && __cplusplus >= 202002L \
-    && __has_include(<coroutine>) && !defined(ASIO_HAS_CO_AWAIT)
+#if !defined(COAUDIO_USE_BOOST_ASIO) && defined(__clang__) && __cplusplus >= 202002L &&            \
+    __has_include(<coroutine>) && !defined(ASIO_HAS_CO_AWAIT)
 #  if defined(ASIO_DETAIL_CONFIG_HPP)
-#    error "coaudio: an Asio header was included before coaudio and Asio decided that Clang has no co_await. Define ASIO_HAS_CO_AWAIT=1 and ASIO_HAS_STD_COROUTINE=1 for the whole program (-D on the command line; the coaudio::coaudio CMake target does this), or include a coaudio header first."
+#    error                                                                                         \
+        "coaudio: an Asio header was included before coaudio and Asio decided that Clang has no co_await. Define ASIO_HAS_CO_AWAIT=1 and ASIO_HAS_STD_COROUTINE=1 for the whole program (-D on the command line; the coaudio::coaudio CMake target does this), or include a coaudio header first."
 #  endif
 #  define ASIO_HAS_CO_AWAIT 1
 #  ifndef ASIO_HAS_STD_COROUTINE
@@ -195,9 +196,9 @@ inline constexpr as_tuple_fn as_tuple{};
 /// completion token where it names one, `deferred` otherwise (Asio 1.22 has
 /// no default and would otherwise demand a token on every call).
 template <class Executor>
-using default_token_t = std::conditional_t<
-    std::is_void_v<typename asio::default_completion_token<Executor>::type>, deferred_t,
-    typename asio::default_completion_token<Executor>::type>;
+using default_token_t =
+    std::conditional_t<std::is_void_v<typename asio::default_completion_token<Executor>::type>,
+                       deferred_t, typename asio::default_completion_token<Executor>::type>;
 
 namespace detail {
 /// Asio's `||` and `&&` on awaitables (`using namespace awaitable_ops;`).

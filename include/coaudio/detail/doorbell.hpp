@@ -89,19 +89,21 @@ class doorbell {
 public:
     doorbell()
     {
-#if defined(COAUDIO_DOORBELL_EVENTFD)
+#  if defined(COAUDIO_DOORBELL_EVENTFD)
         read_fd_ = write_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        if (read_fd_ < 0) throw std::system_error(errno, std::generic_category(), "coaudio: eventfd");
-#else
+        if (read_fd_ < 0)
+            throw std::system_error(errno, std::generic_category(), "coaudio: eventfd");
+#  else
         int fds[2];
-        if (::pipe(fds) != 0) throw std::system_error(errno, std::generic_category(), "coaudio: pipe");
+        if (::pipe(fds) != 0)
+            throw std::system_error(errno, std::generic_category(), "coaudio: pipe");
         for (int fd : fds) {
             ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
             ::fcntl(fd, F_SETFD, FD_CLOEXEC);
         }
         read_fd_ = fds[0];
         write_fd_ = fds[1];
-#endif
+#  endif
     }
 
     doorbell(const doorbell&) = delete;
@@ -117,28 +119,28 @@ public:
     /// write(2). A full pipe already means "readable", so EAGAIN is success.
     void ring() noexcept
     {
-#if defined(COAUDIO_DOORBELL_EVENTFD)
+#  if defined(COAUDIO_DOORBELL_EVENTFD)
         const std::uint64_t one = 1;
         [[maybe_unused]] auto n = ::write(write_fd_, &one, sizeof one);
-#else
+#  else
         const char one = 1;
         [[maybe_unused]] auto n = ::write(write_fd_, &one, 1);
-#endif
+#  endif
     }
 
     /// Consumes all pending rings so the descriptor is quiet again. io thread only.
     void drain() noexcept
     {
-#if defined(COAUDIO_DOORBELL_EVENTFD)
+#  if defined(COAUDIO_DOORBELL_EVENTFD)
         // One read returns and clears the whole eventfd count: a second would
         // only cost a syscall on every wake-up.
         std::uint64_t count;
         [[maybe_unused]] auto n = ::read(read_fd_, &count, sizeof count);
-#else
+#  else
         char buf[64];
         while (::read(read_fd_, buf, sizeof buf) > 0) {
         }
-#endif
+#  endif
     }
 
     /// The descriptor to wait on for readability.

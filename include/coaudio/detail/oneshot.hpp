@@ -71,9 +71,11 @@ public:
         auto complete = [h = std::decay_t<Handler>(std::forward<Handler>(handler))](
                             std::exception_ptr e, result r) mutable {
             if (e) std::get<0>(r) = error_from(e);
-            std::apply([&h](std::error_code ec, auto&&... values) {
-                std::move(h)(error_code(ec), std::forward<decltype(values)>(values)...);
-            }, std::move(r));
+            std::apply(
+                [&h](std::error_code ec, auto&&... values) {
+                    std::move(h)(error_code(ec), std::forward<decltype(values)>(values)...);
+                },
+                std::move(r));
         };
         asio::co_spawn(ex_, factory(),
                        asio::bind_cancellation_slot(

@@ -169,8 +169,8 @@ inline std::string refusal(const std::error_code& ec, direction dir, const strea
         return std::string("sample format ") + to_string(p.format) + " not supported by device " +
                devices;
     if (ec == errc::invalid_channels)
-        return "channel count " + std::to_string(p.device_channels()) + " not supported by device " +
-               devices;
+        return "channel count " + std::to_string(p.device_channels()) +
+               " not supported by device " + devices;
     return {};
 }
 
@@ -276,7 +276,8 @@ inline std::error_code check(direction dir, const stream_config* in_cfg,
         [=] {
             checked k;
             resolved r;
-            k.ec = resolve(dir, in_copy ? &*in_copy : nullptr, out_copy ? &*out_copy : nullptr, r, k.why);
+            k.ec = resolve(dir, in_copy ? &*in_copy : nullptr, out_copy ? &*out_copy : nullptr, r,
+                           k.why);
             if (!k.ec) k.ec = check_format(r, k.why);
             return k;
         },

@@ -10,7 +10,6 @@
 #include <coaudio/stream_config.hpp>
 #include <coaudio/stream_status.hpp>
 
-
 #include <memory>
 #include <span>
 #include <type_traits>
@@ -48,13 +47,11 @@ public:
     stream_base(const executor_type& ex, const config_type& cfg) : ex_(ex) { open(cfg); }
 
     template <class ExecutionContext>
-        requires std::is_convertible_v<ExecutionContext&, asio::execution_context&>
-    explicit stream_base(ExecutionContext& ctx) : ex_(ctx.get_executor())
-    {
-    }
+    requires std::is_convertible_v<ExecutionContext&, asio::execution_context&>
+    explicit stream_base(ExecutionContext& ctx) : ex_(ctx.get_executor()) {}
 
     template <class ExecutionContext>
-        requires std::is_convertible_v<ExecutionContext&, asio::execution_context&>
+    requires std::is_convertible_v<ExecutionContext&, asio::execution_context&>
     stream_base(ExecutionContext& ctx, const config_type& cfg) : ex_(ctx.get_executor())
     {
         open(cfg);
@@ -73,7 +70,7 @@ public:
 
     /// Moves from a stream on another executor type. The source must be idle.
     template <class Executor1>
-        requires std::is_convertible_v<Executor1, Executor>
+    requires std::is_convertible_v<Executor1, Executor>
     stream_base(stream_base<Executor1, Dir>&& other) : ex_(other.get_executor())
     {
         if (auto c = other.release_core()) {
@@ -198,7 +195,10 @@ public:
     }
 
     /// Loss and silence totals since the stream was opened.
-    stream_counters counters() const noexcept { return impl_ ? impl_->core->counters() : stream_counters{}; }
+    stream_counters counters() const noexcept
+    {
+        return impl_ ? impl_->core->counters() : stream_counters{};
+    }
 
     /// The stream's parameters as the host granted them (device, channels,
     /// format, actual sample rate), with the block size and latency that the
@@ -218,8 +218,7 @@ public:
     double latency() const { return params().latency; }
 
     /// Frames the ring holds (input ring for input, output ring for output); 0 until opened.
-    std::size_t ring_capacity() const noexcept
-        requires(Dir != direction::duplex)
+    std::size_t ring_capacity() const noexcept requires(Dir != direction::duplex)
     {
         if (!impl_) return 0;
         return reads ? impl_->core->input().ring.capacity() : impl_->core->output().ring.capacity();
@@ -233,28 +232,28 @@ public:
 
     /// The PortAudio stream, for calls coaudio does not wrap (null when the
     /// stream is driven by the caller). Do not start, stop or close it.
-    PaStream* native_handle() const noexcept { return impl_ ? impl_->core->native_handle() : nullptr; }
+    PaStream* native_handle() const noexcept
+    {
+        return impl_ ? impl_->core->native_handle() : nullptr;
+    }
 
     // ---- reading (input and duplex) --------------------------------------
 
     /// Frames waiting in the input ring.
-    std::size_t frames_available() noexcept
-        requires reads
+    std::size_t frames_available() noexcept requires reads
     {
         return impl_ ? impl_->core->input().ring.read_available() : 0;
     }
 
     /// What the last completed read found: frames lost and overflow events
     /// just before its first frame, and that frame's ADC time.
-    read_status last_read() const noexcept
-        requires reads
+    read_status last_read() const noexcept requires reads
     {
         return impl_ ? impl_->last_read : read_status{};
     }
 
     /// The input half's parameters.
-    stream_params input_params() const
-        requires reads
+    stream_params input_params() const requires reads
     {
         return core("input_params").input().current_params();
     }
@@ -273,8 +272,8 @@ public:
     /// `errc::operation_in_progress`.
     /// Cancellation: terminal and partial.
     template <class MutableBufferSequence, class Token = default_token_t<executor_type>>
-        requires reads && asio::is_mutable_buffer_sequence<MutableBufferSequence>::value
-    auto async_read_some(const MutableBufferSequence& buffers, Token&& token = Token{})
+    requires reads && asio::is_mutable_buffer_sequence<MutableBufferSequence>::value auto
+    async_read_some(const MutableBufferSequence& buffers, Token&& token = Token{})
     {
         return byte_op<transfer_kind::read>(buffers, std::forward<Token>(token));
     }
@@ -298,18 +297,18 @@ public:
     /// multiple of the channel count).
     /// Cancellation: terminal and partial; frames already copied are counted.
     template <sample_type T, std::size_t Extent, class Token = default_token_t<executor_type>>
-        requires reads
-    auto async_read_frames(std::span<T, Extent> samples, Token&& token = Token{})
+    requires reads auto async_read_frames(std::span<T, Extent> samples, Token&& token = Token{})
     {
-        return interleaved_op<transfer_kind::read, T>(asio::buffer(samples.data(), samples.size_bytes()),
-                                                      samples.size(), std::forward<Token>(token));
+        return interleaved_op<transfer_kind::read, T>(
+            asio::buffer(samples.data(), samples.size_bytes()), samples.size(),
+            std::forward<Token>(token));
     }
 
     /// Reads non-interleaved: one span per channel, all the same length;
     /// otherwise as the interleaved overload.
     template <sample_type T, class Token = default_token_t<executor_type>>
-        requires reads
-    auto async_read_frames(std::span<const std::span<T>> channels, Token&& token = Token{})
+    requires reads auto async_read_frames(std::span<const std::span<T>> channels,
+                                          Token&& token = Token{})
     {
         return planar_op<transfer_kind::read, T>(channels, std::forward<Token>(token));
     }
@@ -317,23 +316,20 @@ public:
     // ---- writing (output and duplex) -------------------------------------
 
     /// Free frames in the output ring: how much a write takes without waiting.
-    std::size_t frames_writable() noexcept
-        requires writes
+    std::size_t frames_writable() noexcept requires writes
     {
         return impl_ ? impl_->core->output().ring.write_available() : 0;
     }
 
     /// What the last completed write learned: when its first frame is
     /// expected at the DAC.
-    write_status last_write() const noexcept
-        requires writes
+    write_status last_write() const noexcept requires writes
     {
         return impl_ ? impl_->last_write : write_status{};
     }
 
     /// The output half's parameters.
-    stream_params output_params() const
-        requires writes
+    stream_params output_params() const requires writes
     {
         return core("output_params").output().current_params();
     }
@@ -351,8 +347,8 @@ public:
     /// `errc::not_open`, `errc::operation_in_progress`.
     /// Cancellation: terminal and partial.
     template <class ConstBufferSequence, class Token = default_token_t<executor_type>>
-        requires writes && asio::is_const_buffer_sequence<ConstBufferSequence>::value
-    auto async_write_some(const ConstBufferSequence& buffers, Token&& token = Token{})
+    requires writes && asio::is_const_buffer_sequence<ConstBufferSequence>::value auto
+    async_write_some(const ConstBufferSequence& buffers, Token&& token = Token{})
     {
         return byte_op<transfer_kind::write>(buffers, std::forward<Token>(token));
     }
@@ -366,20 +362,22 @@ public:
     /// Cancellation: terminal and partial; frames already queued are counted
     /// and will be played.
     template <class T, std::size_t Extent, class Token = default_token_t<executor_type>>
-        requires writes && sample_type<std::remove_const_t<T>>
+    requires writes && sample_type<std::remove_const_t<T>>
     auto async_write_frames(std::span<T, Extent> samples, Token&& token = Token{})
     {
         return interleaved_op<transfer_kind::write, std::remove_const_t<T>>(
-            asio::buffer(samples.data(), samples.size_bytes()), samples.size(), std::forward<Token>(token));
+            asio::buffer(samples.data(), samples.size_bytes()), samples.size(),
+            std::forward<Token>(token));
     }
 
     /// Writes non-interleaved: one span per channel, all the same length;
     /// otherwise as the interleaved overload.
     template <class T, class Token = default_token_t<executor_type>>
-        requires writes && sample_type<std::remove_const_t<T>>
+    requires writes && sample_type<std::remove_const_t<T>>
     auto async_write_frames(std::span<const std::span<T>> channels, Token&& token = Token{})
     {
-        return planar_op<transfer_kind::write, std::remove_const_t<T>>(channels, std::forward<Token>(token));
+        return planar_op<transfer_kind::write, std::remove_const_t<T>>(channels,
+                                                                       std::forward<Token>(token));
     }
 
     /// Completes once every frame written so far has been played and the
@@ -392,11 +390,10 @@ public:
     /// `errc::operation_in_progress` (a write is pending).
     /// Cancellation: terminal and partial; the stream keeps draining.
     template <class Token = default_token_t<executor_type>>
-        requires writes
-    auto async_drain(Token&& token = Token{})
+    requires writes auto async_drain(Token&& token = Token{})
     {
-        return launch<transfer_kind::drain, false>(interleaved_target<asio::const_buffer>{{}, 0}, true, {},
-                                                   std::forward<Token>(token));
+        return launch<transfer_kind::drain, false>(interleaved_target<asio::const_buffer>{{}, 0},
+                                                   true, {}, std::forward<Token>(token));
     }
 
 protected:
@@ -428,7 +425,9 @@ protected:
 
     const stream_core& core(const char* what) const
     {
-        if (!impl_) throw std::system_error(make_error_code(errc::not_open), std::string("coaudio: ") + what);
+        if (!impl_)
+            throw std::system_error(make_error_code(errc::not_open),
+                                    std::string("coaudio: ") + what);
         return *impl_->core;
     }
 
@@ -442,14 +441,16 @@ private:
         using signature = std::conditional_t<Kind == transfer_kind::drain, void(error_code),
                                              void(error_code, std::size_t)>;
         return asio::async_compose<Token, signature>(
-            transfer_op<executor_type, Target, Kind, CountFrames>(impl_, std::move(target), all, precheck),
+            transfer_op<executor_type, Target, Kind, CountFrames>(impl_, std::move(target), all,
+                                                                  precheck),
             token, ex_);
     }
 
     const stream_params* channel_params(transfer_kind kind) const noexcept
     {
         if (!is_open()) return nullptr;
-        return kind == transfer_kind::read ? &impl_->core->input().params : &impl_->core->output().params;
+        return kind == transfer_kind::read ? &impl_->core->input().params
+                                           : &impl_->core->output().params;
     }
 
     template <transfer_kind Kind, class Buffers, class Token>
@@ -474,7 +475,8 @@ private:
     {
         if (p == nullptr) return make_error_code(errc::not_open);
         if (sample_traits<T>::format != p->format) return make_error_code(errc::format_mismatch);
-        if (samples % static_cast<std::size_t>(p->channels) != 0) return make_error_code(errc::not_whole_frames);
+        if (samples % static_cast<std::size_t>(p->channels) != 0)
+            return make_error_code(errc::not_whole_frames);
         return {};
     }
 
@@ -484,7 +486,8 @@ private:
         const stream_params* p = channel_params(Kind);
         std::error_code ec = check_samples<T>(p, samples);
         const std::size_t frames = ec ? 0 : samples / static_cast<std::size_t>(p->channels);
-        return launch<Kind, true>(interleaved_target<Buffer>{buffer, frames}, true, ec, std::forward<Token>(token));
+        return launch<Kind, true>(interleaved_target<Buffer>{buffer, frames}, true, ec,
+                                  std::forward<Token>(token));
     }
 
     template <transfer_kind Kind, class T, class U, class Token>
@@ -501,7 +504,8 @@ private:
         const std::size_t frames = channels.empty() ? 0 : channels[0].size();
         for (const auto& ch : channels)
             if (!ec && ch.size() != frames) ec = make_error_code(errc::not_whole_frames);
-        return launch<Kind, true>(planar_target<U>{channels, ec ? 0 : frames}, true, ec, std::forward<Token>(token));
+        return launch<Kind, true>(planar_target<U>{channels, ec ? 0 : frames}, true, ec,
+                                  std::forward<Token>(token));
     }
 
     std::error_code start_impl()

@@ -80,7 +80,8 @@ public:
     }
 
     /// A duplex core with no PortAudio stream behind it.
-    stream_core(const stream_params& in, std::size_t in_ring, const stream_params& out, std::size_t out_ring)
+    stream_core(const stream_params& in, std::size_t in_ring, const stream_params& out,
+                std::size_t out_ring)
         : dir_(direction::duplex)
     {
         in_.emplace(in, in_ring);
@@ -96,15 +97,18 @@ public:
     /// server. The caller waits at most `open_patience` (or the stall
     /// timeout, if longer), then gets `errc::host_not_responding`; an open that
     /// completes after that is closed again there.
-    static std::shared_ptr<stream_core> open(direction dir, const stream_config* in_cfg, const stream_config* out_cfg,
-                                             std::error_code& ec, std::string& why)
+    static std::shared_ptr<stream_core> open(direction dir, const stream_config* in_cfg,
+                                             const stream_config* out_cfg, std::error_code& ec,
+                                             std::string& why)
     {
         std::optional<stream_config> in_copy, out_copy; // the caller's may be gone when it runs
         if (in_cfg != nullptr) in_copy = *in_cfg;
         if (out_cfg != nullptr) out_copy = *out_cfg;
         std::chrono::steady_clock::duration patience = open_patience;
         for (const auto* c : {in_cfg, out_cfg})
-            if (c != nullptr) patience = std::max<std::chrono::steady_clock::duration>(patience, c->stall_timeout);
+            if (c != nullptr)
+                patience =
+                    std::max<std::chrono::steady_clock::duration>(patience, c->stall_timeout);
         struct opened {
             std::error_code ec;
             std::string why;
@@ -114,7 +118,8 @@ public:
             [=] {
                 opened o;
                 try {
-                    o.core = open_here(dir, in_copy ? &*in_copy : nullptr, out_copy ? &*out_copy : nullptr, o.ec, o.why);
+                    o.core = open_here(dir, in_copy ? &*in_copy : nullptr,
+                                       out_copy ? &*out_copy : nullptr, o.ec, o.why);
                 } catch (const std::bad_alloc&) {
                     o.ec = std::make_error_code(std::errc::not_enough_memory);
                 }
@@ -125,7 +130,8 @@ public:
         if (!r) {
             ec = make_error_code(errc::host_not_responding);
             why = "PortAudio did not open the stream within " +
-                  std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(patience).count()) +
+                  std::to_string(
+                      std::chrono::duration_cast<std::chrono::milliseconds>(patience).count()) +
                   " ms: the host or its server is not answering";
             return nullptr;
         }
@@ -183,18 +189,21 @@ public:
             case run_state::draining:
                 // Completion comes after the ring ran dry; an end with frames
                 // still queued is the device going away mid-drain.
-                next = out_ && out_->ring.writable_from_consumer() != out_->ring.capacity() ? run_state::lost
-                                                                                            : run_state::finished;
+                next = out_ && out_->ring.writable_from_consumer() != out_->ring.capacity()
+                           ? run_state::lost
+                           : run_state::finished;
                 break;
             default: next = static_cast<run_state>(s); break;
             }
-            if (state_.compare_exchange_weak(s, static_cast<int>(next), std::memory_order_acq_rel)) break;
+            if (state_.compare_exchange_weak(s, static_cast<int>(next), std::memory_order_acq_rel))
+                break;
         }
         wake_all();
     }
 
-    static int pa_callback(const void* in, void* out, unsigned long frames, const PaStreamCallbackTimeInfo* time,
-                           PaStreamCallbackFlags flags, void* self) noexcept
+    static int pa_callback(const void* in, void* out, unsigned long frames,
+                           const PaStreamCallbackTimeInfo* time, PaStreamCallbackFlags flags,
+                           void* self) noexcept
     {
         auto* core = static_cast<stream_core*>(self);
         const double adc = time ? time->inputBufferAdcTime : 0.0;
@@ -229,7 +238,10 @@ public:
     }
     /// Wakes every parked operation, so that it looks at the stream again.
     void wake_waiters() noexcept { wake_all(); }
-    run_state state() const noexcept { return static_cast<run_state>(state_.load(std::memory_order_acquire)); }
+    run_state state() const noexcept
+    {
+        return static_cast<run_state>(state_.load(std::memory_order_acquire));
+    }
     bool is_open() const noexcept { return state() != run_state::closed; }
 
     /// Frames the io side can move now on `c`: readable for input, free for output.
@@ -267,7 +279,8 @@ public:
     {
         if (pa_ == nullptr || state() != run_state::running || Pa_IsStreamActive(pa_) == 1) return;
         int expected = static_cast<int>(run_state::running);
-        if (state_.compare_exchange_strong(expected, static_cast<int>(run_state::lost), std::memory_order_acq_rel))
+        if (state_.compare_exchange_strong(expected, static_cast<int>(run_state::lost),
+                                           std::memory_order_acq_rel))
             wake_all();
     }
 
@@ -320,7 +333,8 @@ public:
         if (pa_ == nullptr) return {};
         std::error_code ec = on_control_thread(
             [](PaStream* pa) {
-                if (!Pa_IsStreamStopped(pa)) Pa_StopStream(pa); // finished: reset PortAudio's state first
+                if (!Pa_IsStreamStopped(pa))
+                    Pa_StopStream(pa); // finished: reset PortAudio's state first
                 return Pa_StartStream(pa);
             },
             patience(), false);
@@ -336,14 +350,15 @@ public:
         // DirectSound) wait seconds in Pa_StopStream for output that never
         // plays: stop it as abort does.
         if (stalled()) return halt(&Pa_AbortStream);
-        if (out_ && state() == run_state::running && out_->ring.write_available() != out_->ring.capacity()) {
+        if (out_ && state() == run_state::running &&
+            out_->ring.write_available() != out_->ring.capacity()) {
             request_drain();
             // The callback completes the stream once the ring is empty; wait
             // for that, bounded by the ring's duration plus the host latency,
             // and, with a stall timeout, by callbacks that stop coming: a
             // stalled host plays nothing more, however long stop waits.
-            const double seconds =
-                double(out_->ring.capacity()) / out_->params.sample_rate + out_->params.latency + 1.0;
+            const double seconds = double(out_->ring.capacity()) / out_->params.sample_rate +
+                                   out_->params.latency + 1.0;
             auto now = std::chrono::steady_clock::now();
             const auto deadline = now + std::chrono::duration<double>(seconds);
             const auto stall = out_->params.stall_timeout;
@@ -435,7 +450,8 @@ private:
 
     /// `open`'s work, on the control thread.
     static std::shared_ptr<stream_core> open_here(direction dir, const stream_config* in_cfg,
-                                                  const stream_config* out_cfg, std::error_code& ec, std::string& why)
+                                                  const stream_config* out_cfg, std::error_code& ec,
+                                                  std::string& why)
     {
         library_ref lib; // any early return below hands it back
         if ((ec = lib.error())) return nullptr;
@@ -446,10 +462,12 @@ private:
         std::shared_ptr<stream_core> core;
         try {
             if (dir == direction::duplex)
-                core = std::make_shared<stream_core>(r.in, in_cfg->ring_frames, r.out, out_cfg->ring_frames);
+                core = std::make_shared<stream_core>(r.in, in_cfg->ring_frames, r.out,
+                                                     out_cfg->ring_frames);
             else
                 core = std::make_shared<stream_core>(dir, has_input(dir) ? r.in : r.out,
-                                                     has_input(dir) ? in_cfg->ring_frames : out_cfg->ring_frames);
+                                                     has_input(dir) ? in_cfg->ring_frames
+                                                                    : out_cfg->ring_frames);
         } catch (const std::system_error& e) {
             ec = e.code();
             return nullptr;
@@ -460,9 +478,10 @@ private:
             ec = open_params::check_format(r, why);
             if (!ec) {
                 const unsigned long block = r.frames_per_block();
-                ec = open_params::map_error(Pa_OpenStream(&core->pa_, r.pa_input(), r.pa_output(), r.sample_rate(),
-                                                          block == 0 ? paFramesPerBufferUnspecified : block, paNoFlag,
-                                                          &stream_core::pa_callback, core.get()));
+                ec = open_params::map_error(
+                    Pa_OpenStream(&core->pa_, r.pa_input(), r.pa_output(), r.sample_rate(),
+                                  block == 0 ? paFramesPerBufferUnspecified : block, paNoFlag,
+                                  &stream_core::pa_callback, core.get()));
             }
             if (ec) {
                 core->pa_ = nullptr;
@@ -472,18 +491,19 @@ private:
             if (const PaStreamInfo* info = Pa_GetStreamInfo(core->pa_)) {
                 if (core->in_) {
                     core->in_->params.sample_rate = info->sampleRate;
-                    core->in_->params.latency = plausible_latency(info->inputLatency, core->in_->params.latency);
+                    core->in_->params.latency =
+                        plausible_latency(info->inputLatency, core->in_->params.latency);
                 }
                 if (core->out_) {
                     core->out_->params.sample_rate = info->sampleRate;
-                    core->out_->params.latency = plausible_latency(info->outputLatency, core->out_->params.latency);
+                    core->out_->params.latency =
+                        plausible_latency(info->outputLatency, core->out_->params.latency);
                 }
             }
         }
         core->lib_ = std::move(lib);
         return core;
     }
-
 
     /// How long a caller waits for a control call before it reports
     /// `errc::host_not_responding` and leaves the call to the control thread: the stall
@@ -495,7 +515,8 @@ private:
         if (in_) latency += in_->params.latency;
         if (out_) latency += out_->params.latency;
         return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-            (p.stall_timeout.count() != 0 ? std::chrono::duration<double>(p.stall_timeout) : default_patience) +
+            (p.stall_timeout.count() != 0 ? std::chrono::duration<double>(p.stall_timeout)
+                                          : default_patience) +
             std::chrono::duration<double>(latency));
     }
     static constexpr std::chrono::seconds default_patience{2};
@@ -504,14 +525,16 @@ private:
     /// for it; `errc::host_not_responding` when it has not returned by then. A core that
     /// nobody shares cannot be kept alive there, and makes it here.
     template <class Fn>
-    std::error_code on_control_thread(Fn fn, std::chrono::steady_clock::duration patience, bool must_run)
+    std::error_code on_control_thread(Fn fn, std::chrono::steady_clock::duration patience,
+                                      bool must_run)
     {
         std::shared_ptr<stream_core> keep = weak_from_this().lock();
         if (!keep) return pa_error(fn(pa_));
         std::optional<int> r;
         try {
-            r = control_thread::run([keep = std::move(keep), pa = pa_, fn] { return static_cast<int>(fn(pa)); },
-                                    patience, must_run);
+            r = control_thread::run(
+                [keep = std::move(keep), pa = pa_, fn] { return static_cast<int>(fn(pa)); },
+                patience, must_run);
         } catch (const std::bad_alloc&) {
             return pa_error(fn(pa_)); // no memory to hand it over (close is noexcept): here, then
         }
@@ -535,20 +558,22 @@ private:
                     PaError e = paNoError;
                     if (!Pa_IsStreamStopped(pa)) e = fn(pa);
                     if (discard != nullptr && Pa_IsStreamStopped(pa) == 1)
-                        discard->ring.commit_read(discard->ring.prepare_read(discard->ring.capacity()).frames);
+                        discard->ring.commit_read(
+                            discard->ring.prepare_read(discard->ring.capacity()).frames);
                     return e;
                 },
                 patience(), false);
         }
         // A lost stream stays lost so that pending and later operations learn why.
-        state_.store(static_cast<int>(before == run_state::lost ? run_state::lost : run_state::stopped),
-                     std::memory_order_release);
+        state_.store(
+            static_cast<int>(before == run_state::lost ? run_state::lost : run_state::stopped),
+            std::memory_order_release);
         wake_all();
         return ec;
     }
 
-    static void capture(direction_bridge& c, const void* input, std::size_t frames, PaStreamCallbackFlags flags,
-                        double adc_time) noexcept
+    static void capture(direction_bridge& c, const void* input, std::size_t frames,
+                        PaStreamCallbackFlags flags, double adc_time) noexcept
     {
         if (flags & paInputOverflow) {
             c.published.host_overflows.add(1);
@@ -560,7 +585,8 @@ private:
         // the gap queue be full (a reader taking a frame at a time from an
         // overflowing ring), these frames join the gap instead, so that every
         // gap is still reported exactly where it is.
-        if (r.frames > 0 && c.audio.pending.events != 0 && !c.gaps.push(c.audio.pending)) r.frames = 0;
+        if (r.frames > 0 && c.audio.pending.events != 0 && !c.gaps.push(c.audio.pending))
+            r.frames = 0;
         if (r.frames > 0) {
             c.audio.pending = {};
             // A full mark queue only costs precision: the reader extrapolates
@@ -571,11 +597,13 @@ private:
                 const auto* src = static_cast<const std::byte*>(input);
                 const std::size_t first = r.first.size() / c.params.frame_bytes();
                 remap<true>(c.params, src, r.first.data(), first);
-                remap<true>(c.params, src + first * c.params.device_frame_bytes(), r.second.data(), r.frames - first);
+                remap<true>(c.params, src + first * c.params.device_frame_bytes(), r.second.data(),
+                            r.frames - first);
             } else if (input != nullptr) {
                 const auto* src = static_cast<const std::byte*>(input);
                 std::memcpy(r.first.data(), src, r.first.size());
-                if (!r.second.empty()) std::memcpy(r.second.data(), src + r.first.size(), r.second.size());
+                if (!r.second.empty())
+                    std::memcpy(r.second.data(), src + r.first.size(), r.second.size());
             } else { // the host had no input for this block
                 std::memset(r.first.data(), std::to_integer<int>(c.silence), r.first.size());
                 std::memset(r.second.data(), std::to_integer<int>(c.silence), r.second.size());
@@ -613,8 +641,10 @@ private:
     /// Output: ring frames onto the mapped channels, the others left as
     /// they are.
     template <bool ToRing>
-    static void remap(const stream_params& p, std::conditional_t<ToRing, const std::byte*, std::byte*> device,
-                      std::conditional_t<ToRing, std::byte*, const std::byte*> ring, std::size_t frames) noexcept
+    static void remap(const stream_params& p,
+                      std::conditional_t<ToRing, const std::byte*, std::byte*> device,
+                      std::conditional_t<ToRing, std::byte*, const std::byte*> ring,
+                      std::size_t frames) noexcept
     {
         with_sample_bytes(p.format, [&](auto bytes) {
             constexpr std::size_t b = decltype(bytes)::value;
@@ -640,16 +670,19 @@ private:
         } else {
             // Unmapped device channels stay silent; the mapped ones are
             // filled from the ring in the same one pass.
-            std::memset(output, std::to_integer<int>(c.silence), frames * c.params.device_frame_bytes());
+            std::memset(output, std::to_integer<int>(c.silence),
+                        frames * c.params.device_frame_bytes());
             const ring_regions r = c.ring.prepare_read(frames);
             const std::size_t first = r.first.size() / c.params.frame_bytes();
             auto* dst = static_cast<std::byte*>(output);
             remap<false>(c.params, dst, r.first.data(), first);
-            remap<false>(c.params, dst + first * c.params.device_frame_bytes(), r.second.data(), r.frames - first);
+            remap<false>(c.params, dst + first * c.params.device_frame_bytes(), r.second.data(),
+                         r.frames - first);
             c.ring.commit_read(r.frames);
             got = r.frames;
         }
-        const bool draining = state_.load(std::memory_order_acquire) == static_cast<int>(run_state::draining);
+        const bool draining =
+            state_.load(std::memory_order_acquire) == static_cast<int>(run_state::draining);
         if (got < frames) {
             const std::size_t fb = c.params.device_frame_bytes();
             std::memset(static_cast<std::byte*>(output) + got * fb, std::to_integer<int>(c.silence),

@@ -47,7 +47,8 @@ template <class Executor>
 struct stream_impl {
     using descriptor = bell_waiter<Executor>;
 
-    stream_impl(const Executor& ex, std::shared_ptr<stream_core> c) : core(std::move(c)), watchdog(ex)
+    stream_impl(const Executor& ex, std::shared_ptr<stream_core> c)
+        : core(std::move(c)), watchdog(ex)
     {
         if (has_input(core->dir())) in_bell.emplace(ex, core->input().bell.waiter_handle());
         if (has_output(core->dir())) out_bell.emplace(ex, core->output().bell.waiter_handle());
@@ -95,7 +96,8 @@ struct stream_impl {
     static void arm_watchdog(const std::shared_ptr<stream_impl>& self)
     {
         const auto stall = self->stall_timeout();
-        if (self->watchdog_armed || (self->core->native_handle() == nullptr && stall.count() == 0)) return;
+        if (self->watchdog_armed || (self->core->native_handle() == nullptr && stall.count() == 0))
+            return;
         // Callbacks are counted from when an operation first waits.
         self->seen_callbacks = self->core->callbacks();
         self->seen_at = std::chrono::steady_clock::now();
@@ -106,9 +108,10 @@ struct stream_impl {
     {
         const auto stall = self->stall_timeout();
         self->watchdog_armed = true;
-        self->watchdog.expires_after(stall.count() == 0 ? watchdog_period
-                                                        : std::clamp(stall / 4, std::chrono::milliseconds(5),
-                                                                     watchdog_period));
+        self->watchdog.expires_after(
+            stall.count() == 0
+                ? watchdog_period
+                : std::clamp(stall / 4, std::chrono::milliseconds(5), watchdog_period));
         self->watchdog.async_wait([self](std::error_code ec) {
             self->watchdog_armed = false;
             if (ec || !self->core->is_open()) return;
@@ -120,7 +123,10 @@ struct stream_impl {
 
     static constexpr std::chrono::milliseconds watchdog_period{200};
 
-    std::chrono::milliseconds stall_timeout() const noexcept { return core->params().stall_timeout; }
+    std::chrono::milliseconds stall_timeout() const noexcept
+    {
+        return core->params().stall_timeout;
+    }
 
     /// Completes the parked operations with `errc::stalled` when a running
     /// stream has had no callback for the stall timeout.
@@ -146,16 +152,17 @@ struct stream_impl {
     std::shared_ptr<stream_core> core;
     std::optional<descriptor> in_bell;
     std::optional<descriptor> out_bell;
-    asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>, Executor>
+    asio::basic_waitable_timer<std::chrono::steady_clock,
+                               asio::wait_traits<std::chrono::steady_clock>, Executor>
         watchdog;
     bool watchdog_armed = false;
     std::uint64_t seen_callbacks = 0;                ///< callbacks at the watchdog's last look
     std::chrono::steady_clock::time_point seen_at{}; ///< when that count last changed
     std::uint64_t stall_epoch = 0;                   ///< stalls detected so far
-    bool read_busy = false;  ///< one read outstanding
-    bool write_busy = false; ///< one write or drain outstanding
-    read_status last_read;   ///< what the last completed read found
-    write_status last_write; ///< what the last completed write learned
+    bool read_busy = false;                          ///< one read outstanding
+    bool write_busy = false;                         ///< one write or drain outstanding
+    read_status last_read;                           ///< what the last completed read found
+    write_status last_write;                         ///< what the last completed write learned
 };
 
 /// Calls `fn(pointer, length)` for the byte range [offset, offset + length)
@@ -172,7 +179,8 @@ void for_each_piece(const Buffers& buffers, std::size_t offset, std::size_t leng
             continue;
         }
         const std::size_t n = std::min(b.size() - offset, length);
-        fn(static_cast<std::byte*>(const_cast<void*>(static_cast<const void*>(b.data()))) + offset, n);
+        fn(static_cast<std::byte*>(const_cast<void*>(static_cast<const void*>(b.data()))) + offset,
+           n);
         length -= n;
         offset = 0;
     }
@@ -222,7 +230,8 @@ struct planar_target {
 };
 
 /// The first `frames` frames of `r`.
-inline ring_regions first_frames(const ring_regions& r, std::size_t frames, std::size_t frame_bytes) noexcept
+inline ring_regions first_frames(const ring_regions& r, std::size_t frames,
+                                 std::size_t frame_bytes) noexcept
 {
     const std::size_t bytes = frames * frame_bytes;
     if (bytes <= r.first.size()) return {r.first.first(bytes), {}, frames};
@@ -245,7 +254,8 @@ class transfer_op {
     static constexpr bool reading = Kind == transfer_kind::read;
 
 public:
-    transfer_op(std::shared_ptr<stream_impl<Executor>> impl, Target target, bool all, std::error_code precheck)
+    transfer_op(std::shared_ptr<stream_impl<Executor>> impl, Target target, bool all,
+                std::error_code precheck)
         : impl_(std::move(impl)), target_(std::move(target)), all_(all), ec_(precheck)
     {
     }
@@ -263,7 +273,10 @@ public:
 private:
     enum class step { start, waiting, posted };
 
-    direction_bridge& chan() const noexcept { return reading ? impl_->core->input() : impl_->core->output(); }
+    direction_bridge& chan() const noexcept
+    {
+        return reading ? impl_->core->input() : impl_->core->output();
+    }
     bool& busy() const noexcept { return reading ? impl_->read_busy : impl_->write_busy; }
     typename stream_impl<Executor>::descriptor& bell() const noexcept
     {
@@ -279,7 +292,8 @@ private:
         if (!ec_ && (Kind == transfer_kind::drain || target_.frames > 0)) {
             busy() = owns_busy_ = true;
             if constexpr (reading) status_.input_time = impl_->core->input().input_time_here();
-            if constexpr (Kind == transfer_kind::write) wstatus_.output_time = impl_->core->output().output_time_here();
+            if constexpr (Kind == transfer_kind::write)
+                wstatus_.output_time = impl_->core->output().output_time_here();
             if (!progress()) return park(self);
         }
         step_ = step::posted;
@@ -385,7 +399,8 @@ private:
     {
         direction_bridge& c = chan();
         std::size_t want = c.ring.capacity() + 1; // drain: only the finish ring wakes it
-        if constexpr (Kind != transfer_kind::drain) want = all_ ? std::min(target_.frames - done_, wake_point(c)) : 1;
+        if constexpr (Kind != transfer_kind::drain)
+            want = all_ ? std::min(target_.frames - done_, wake_point(c)) : 1;
         if (!impl_->core->park(c, want)) {
             if (!progress()) return park(self);
             if (step_ != step::start) return finish(self);
@@ -403,7 +418,10 @@ private:
     // for a full (input) or empty (output) ring would leave the callback no
     // room for its next block, and frames would be lost while the reader
     // keeps up. The parts stay one operation with one completion.
-    static std::size_t wake_point(const direction_bridge& c) noexcept { return std::max<std::size_t>(c.ring.capacity() / 2, 1); }
+    static std::size_t wake_point(const direction_bridge& c) noexcept
+    {
+        return std::max<std::size_t>(c.ring.capacity() / 2, 1);
+    }
 
     template <class Self>
     void finish(Self& self)

@@ -89,11 +89,13 @@ struct stream_params {
 /// a device with `max_channels` channels in this direction (`dir` names it
 /// in messages). On failure `why` names the bad value and the limit.
 inline std::error_code resolve_channels(const stream_config& cfg, int max_channels, const char* dir,
-                                        const std::string& device, stream_params& p, std::string& why)
+                                        const std::string& device, stream_params& p,
+                                        std::string& why)
 {
     const auto has = [&] {
-        return "device " + device + " has " + std::to_string(max_channels) + " " + std::string(dir) +
-               (*dir != '\0' ? " " : "") + "channel" + (max_channels == 1 ? "" : "s");
+        return "device " + device + " has " + std::to_string(max_channels) + " " +
+               std::string(dir) + (*dir != '\0' ? " " : "") + "channel" +
+               (max_channels == 1 ? "" : "s");
     };
     p.mapped = 0;
     if (cfg.mapping.empty()) {
@@ -105,16 +107,18 @@ inline std::error_code resolve_channels(const stream_config& cfg, int max_channe
         return {};
     }
     std::string listed;
-    for (int c : cfg.mapping) listed += (listed.empty() ? "" : ", ") + std::to_string(c);
+    for (int c : cfg.mapping)
+        listed += (listed.empty() ? "" : ", ") + std::to_string(c);
     listed = "mapping {" + listed + "}";
     const int size = static_cast<int>(cfg.mapping.size());
     if (cfg.mapping.size() > max_mapped_channels) {
-        why = "invalid " + listed + ": at most " + std::to_string(max_mapped_channels) + " channels";
+        why =
+            "invalid " + listed + ": at most " + std::to_string(max_mapped_channels) + " channels";
         return make_error_code(errc::invalid_channels);
     }
     if (cfg.channels != 1 && cfg.channels != size) {
-        why = "invalid " + listed + ": it names " + std::to_string(size) + " channels, and channels is " +
-              std::to_string(cfg.channels);
+        why = "invalid " + listed + ": it names " + std::to_string(size) +
+              " channels, and channels is " + std::to_string(cfg.channels);
         return make_error_code(errc::invalid_channels);
     }
     int highest = 0;
@@ -125,8 +129,8 @@ inline std::error_code resolve_channels(const stream_config& cfg, int max_channe
                   std::to_string(max_channels) + " (" + has() + ")";
             return make_error_code(errc::invalid_channels);
         }
-        if (std::find(cfg.mapping.begin(), cfg.mapping.begin() + static_cast<std::ptrdiff_t>(i), c) !=
-            cfg.mapping.begin() + static_cast<std::ptrdiff_t>(i)) {
+        if (std::find(cfg.mapping.begin(), cfg.mapping.begin() + static_cast<std::ptrdiff_t>(i),
+                      c) != cfg.mapping.begin() + static_cast<std::ptrdiff_t>(i)) {
             why = "invalid " + listed + ": channel " + std::to_string(c) + " is named twice";
             return make_error_code(errc::invalid_channels);
         }

@@ -9,12 +9,14 @@
 #include <string>
 
 // EXPECTED_*: the releases coaudioFetchDependencies.cmake pins (1.38.2, 19.7.0).
-static_assert(ASIO_VERSION == EXPECTED_ASIO_VERSION, "not the fetched Asio: an installed Asio came first");
+static_assert(ASIO_VERSION == EXPECTED_ASIO_VERSION,
+              "not the fetched Asio: an installed Asio came first");
 
 TEST_CASE("Built on the Asio and PortAudio that coaudio's fallback pins, with ALSA and JACK")
 {
     INFO(Pa_GetVersionInfo()->versionText);
-    CHECK(std::string(Pa_GetVersionInfo()->versionText).find(EXPECTED_PORTAUDIO_VERSION) != std::string::npos);
+    CHECK(std::string(Pa_GetVersionInfo()->versionText).find(EXPECTED_PORTAUDIO_VERSION) !=
+          std::string::npos);
     REQUIRE(Pa_Initialize() == paNoError);
     CHECK(Pa_HostApiTypeIdToHostApiIndex(paALSA) >= 0);
     CHECK(Pa_HostApiTypeIdToHostApiIndex(paJACK) >= 0);
