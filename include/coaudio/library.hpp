@@ -48,21 +48,25 @@ inline std::size_t& init_count() noexcept
     return n;
 }
 
-/// How long taking the first reference (Pa_Initialize) and handing back the
-/// last (Pa_Terminate) wait for PortAudio.
-inline constexpr std::chrono::seconds library_patience{10};
+/// How long PortAudio's set-up calls wait for it: taking the first reference
+/// (Pa_Initialize) and handing back the last (Pa_Terminate), and opening a
+/// stream or checking its settings (open_params.hpp, stream_core.hpp).
+inline constexpr std::chrono::seconds setup_patience{10};
+
+/// Counts one more reference if PortAudio is held already.
+inline bool add_to_held_library()
+{
+    std::lock_guard lock(control_mutex());
+    if (init_count() == 0) return false;
+    ++init_count();
+    return true;
+}
 
 inline void release_library() noexcept;
 
 inline std::error_code acquire_library()
 {
-    {
-        std::lock_guard lock(control_mutex());
-        if (init_count() > 0) {
-            ++init_count();
-            return {};
-        }
-    }
+    if (add_to_held_library()) return {};
     // The first reference: PortAudio initialises on the control thread,
     // since its JACK host waits there for a frozen server as long as it
     // stays frozen. Another thread that finds no reference queues the same
@@ -71,13 +75,7 @@ inline std::error_code acquire_library()
     try {
         e = control_thread::value_of<PaError>(
             [] {
-                {
-                    std::lock_guard lock(control_mutex());
-                    if (init_count() > 0) {
-                        ++init_count();
-                        return PaError(paNoError);
-                    }
-                }
+                if (add_to_held_library()) return PaError(paNoError);
                 const PaError r = Pa_Initialize();
                 if (r == paNoError) {
                     std::lock_guard lock(control_mutex());
@@ -88,7 +86,7 @@ inline std::error_code acquire_library()
             [](PaError r) {
                 if (r == paNoError) release_library(); // the caller gave up: hand it back
             },
-            library_patience);
+            setup_patience);
     } catch (const std::bad_alloc&) {
         return std::make_error_code(std::errc::not_enough_memory);
     }
@@ -153,7 +151,7 @@ inline void release_library() noexcept
         }
     }
     if (t)
-        control_thread::wait(t, library_patience);
+        control_thread::wait(t, setup_patience);
     else
         terminate_unused_library(); // no memory to queue it: here, then
 }

@@ -49,6 +49,15 @@ public:
     frozen_server(const frozen_server&) = delete;
     frozen_server& operator=(const frozen_server&) = delete;
     ~frozen_server() { thaw(); }
+    // A thread that thaws the server after `d`, as a debugger or the OS
+    // would; joined before this object goes.
+    std::thread thaw_after(std::chrono::seconds d)
+    {
+        return std::thread([this, d] {
+            std::this_thread::sleep_for(d);
+            thaw();
+        });
+    }
     void thaw()
     {
         if (pid_ != 0) ::kill(pid_, SIGCONT);
@@ -138,10 +147,7 @@ TEST_CASE(
             auto freeze = std::make_unique<frozen_server>();
             co_await take_what_arrived(in);
             // Thaw from another thread after 5 s, as a debugger or the OS would.
-            std::thread thaw([&] {
-                std::this_thread::sleep_for(5s);
-                freeze->thaw();
-            });
+            std::thread thaw = freeze->thaw_after(5s);
             const auto t0 = std::chrono::steady_clock::now();
             const std::size_t n = co_await read_block(in);
             const auto waited = std::chrono::steady_clock::now() - t0;
@@ -205,10 +211,7 @@ TEST_CASE("a frozen server hangs neither stop, close, the destructor nor open, a
             const std::size_t quiet_first = co_await read_block(*quiet_in);
             CHECK(quiet_first == block);
             freeze = std::make_unique<frozen_server>();
-            thaw = std::thread([&] {
-                std::this_thread::sleep_for(15s);
-                freeze->thaw();
-            });
+            thaw = freeze->thaw_after(15s);
             co_await take_what_arrived(*stalled_in);
             std::vector<float> buf(block);
             auto [ec, n] = co_await stalled_in->async_read_frames(std::span(buf),
@@ -277,10 +280,7 @@ TEST_CASE("a frozen server does not hang PortAudio's initialisation", "[realtime
 {
     REQUIRE(control_calls_done(20s));
     auto freeze = std::make_unique<frozen_server>();
-    std::thread thaw([&] {
-        std::this_thread::sleep_for(13s);
-        freeze->thaw();
-    });
+    std::thread thaw = freeze->thaw_after(13s);
     const auto t0 = clock_type::now();
     std::error_code ec;
     auto lib = std::make_unique<coaudio::library>(ec);

@@ -252,22 +252,31 @@ inline std::error_code check_format(const resolved& r, std::string& why)
     return ec;
 }
 
-/// How long `check` waits for PortAudio.
-inline constexpr std::chrono::seconds check_patience{10};
+/// A stream's configurations, copied for a call on the control thread,
+/// which may run after the caller's copies are gone.
+struct config_copy {
+    config_copy(const stream_config* in_cfg, const stream_config* out_cfg)
+    {
+        if (in_cfg != nullptr) in = *in_cfg;
+        if (out_cfg != nullptr) out = *out_cfg;
+    }
+    const stream_config* input() const noexcept { return in ? &*in : nullptr; }
+    const stream_config* output() const noexcept { return out ? &*out : nullptr; }
+
+    std::optional<stream_config> in, out;
+};
 
 /// Checks a configuration the way opening a stream would, without opening
 /// anything; `in_cfg`, `out_cfg` and `why` as for `resolve`.
 ///
 /// Runs on the control thread, as opening does (some hosts open the device
-/// to answer), and waits for it at most `check_patience`.
+/// to answer), and waits for it at most `setup_patience`.
 inline std::error_code check(direction dir, const stream_config* in_cfg,
                              const stream_config* out_cfg, std::string& why)
 {
     const library_ref lib;
     if (lib.error()) return lib.error();
-    std::optional<stream_config> in_copy, out_copy; // the caller's may be gone when it runs
-    if (in_cfg != nullptr) in_copy = *in_cfg;
-    if (out_cfg != nullptr) out_copy = *out_cfg;
+    const config_copy cfg(in_cfg, out_cfg);
     struct checked {
         std::error_code ec;
         std::string why;
@@ -276,12 +285,11 @@ inline std::error_code check(direction dir, const stream_config* in_cfg,
         [=] {
             checked k;
             resolved r;
-            k.ec = resolve(dir, in_copy ? &*in_copy : nullptr, out_copy ? &*out_copy : nullptr, r,
-                           k.why);
+            k.ec = resolve(dir, cfg.input(), cfg.output(), r, k.why);
             if (!k.ec) k.ec = check_format(r, k.why);
             return k;
         },
-        [](checked) {}, check_patience);
+        [](checked) {}, setup_patience);
     if (!c) return make_error_code(errc::host_not_responding);
     why = std::move(c->why);
     return c->ec;

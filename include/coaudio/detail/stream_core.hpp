@@ -94,17 +94,15 @@ public:
     ///
     /// Runs on the control thread, where the stream's other PortAudio calls
     /// run too: PortAudio's initialisation and open wait for a frozen JACK
-    /// server. The caller waits at most `open_patience` (or the stall
+    /// server. The caller waits at most `setup_patience` (or the stall
     /// timeout, if longer), then gets `errc::host_not_responding`; an open that
     /// completes after that is closed again there.
     static std::shared_ptr<stream_core> open(direction dir, const stream_config* in_cfg,
                                              const stream_config* out_cfg, std::error_code& ec,
                                              std::string& why)
     {
-        std::optional<stream_config> in_copy, out_copy; // the caller's may be gone when it runs
-        if (in_cfg != nullptr) in_copy = *in_cfg;
-        if (out_cfg != nullptr) out_copy = *out_cfg;
-        std::chrono::steady_clock::duration patience = open_patience;
+        const open_params::config_copy cfg(in_cfg, out_cfg);
+        std::chrono::steady_clock::duration patience = setup_patience;
         for (const auto* c : {in_cfg, out_cfg})
             if (c != nullptr)
                 patience =
@@ -118,8 +116,7 @@ public:
             [=] {
                 opened o;
                 try {
-                    o.core = open_here(dir, in_copy ? &*in_copy : nullptr,
-                                       out_copy ? &*out_copy : nullptr, o.ec, o.why);
+                    o.core = open_here(dir, cfg.input(), cfg.output(), o.ec, o.why);
                 } catch (const std::bad_alloc&) {
                     o.ec = std::make_error_code(std::errc::not_enough_memory);
                 }
@@ -139,9 +136,6 @@ public:
         why = std::move(r->why);
         return std::move(r->core);
     }
-
-    /// How long `open` waits for PortAudio, at least.
-    static constexpr std::chrono::seconds open_patience{10};
 
     stream_core(const stream_core&) = delete;
     stream_core& operator=(const stream_core&) = delete;
