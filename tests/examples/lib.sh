@@ -25,6 +25,10 @@ cleanup_hooks=()
 note() { printf -- '-- %s\n' "$*"; }
 fail() {
     printf 'FAIL: %s\n' "$*" >&2
+    if [[ -s $work_dir/patcher.log ]]; then # what was routed when, for a missing signal
+        echo "-- the patcher's last lines:" >&2
+        tail -n 5 "$work_dir/patcher.log" | sed 's/^/   | /' >&2
+    fi
     exit 1
 }
 
@@ -92,7 +96,7 @@ jack_device_index() {
     echo "$index"
 }
 
-portaudio_out_ports() { "$JACK_LSP" 2>/dev/null | grep -E '^PortAudio[^:]*:out_[0-9]+$' || true; }
+portaudio_out_ports() { timeout -k 1 5 "$JACK_LSP" 2>/dev/null | grep -E '^PortAudio[^:]*:out_[0-9]+$' || true; }
 
 # Starts `tone` forever on <device> at <amplitude>; waits for its JACK port
 # and sets tone_pid and tone_client (e.g. PortAudio, or PortAudio-01).
@@ -119,7 +123,7 @@ start_tone() {
         note "tone (pid $tone_pid) still runs: $(tr '\0' ' ' <"/proc/$tone_pid/cmdline" 2>/dev/null)" \
             "state $(awk '/^State:/ {print $2}' "/proc/$tone_pid/status" 2>/dev/null)," \
             "threads $(ls "/proc/$tone_pid/task" 2>/dev/null | wc -l)"
-        "$JACK_LSP" 2>/dev/null | sed 's/^/   jack port: /' >&2 || true
+        timeout -k 1 5 "$JACK_LSP" 2>/dev/null | sed 's/^/   jack port: /' >&2 || true
     else
         wait "$tone_pid"
         note "tone (pid $tone_pid) exited with status $?"
@@ -130,12 +134,15 @@ start_tone() {
 # In the background, connects the tone's first port to every PortAudio input
 # port of another client that it does not feed yet, ten times a second. Port
 # names come back when a program restarts, so connections, not names, are tracked.
+# libjack can block for good in a client that races another client's exit, so
+# each JACK tool gets a time limit, and the patcher writes to its own log: a
+# stuck tool must neither stop the patching nor hold the test's output open.
 start_patcher() {
     local source="$tone_client:out_0"
     (
         trap 'exit 0' TERM
         while :; do
-            "$JACK_LSP" -c 2>/dev/null | awk -v src="$source" -v self="$tone_client" '
+            timeout -k 1 2 "$JACK_LSP" -c 2>/dev/null | awk -v src="$source" -v self="$tone_client" '
                 /^[^ \t]/ { flush(); port = $0; fed = 0; next }
                 { sub(/^[ \t]+/, ""); if ($0 == src) fed = 1 }
                 END { flush() }
@@ -143,11 +150,13 @@ start_patcher() {
                     if (port ~ /^PortAudio[^:]*:in_[0-9]+$/ && index(port, self ":") != 1 && !fed) print port
                     port = ""
                 }' | while read -r port; do
-                "$JACK_CONNECT" "$source" "$port" >/dev/null 2>&1 || true
+                timeout -k 1 2 "$JACK_CONNECT" "$source" "$port" >/dev/null 2>&1
+                status=$? # 124: timed out; else the port may have gone meanwhile
+                echo "$(date +%T.%N | cut -c1-12) jack_connect $source $port: exit $status"
             done
             sleep 0.1
         done
-    ) &
+    ) </dev/null >"$work_dir/patcher.log" 2>&1 &
     patcher_pid=$!
 }
 

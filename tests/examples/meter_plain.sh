@@ -36,7 +36,7 @@ grep -q $'\x1b' "$out" && fail "escape sequences in plain output"
 head -n 1 "$out" | grep -Eq "^# coaudio meter: device $device \"system\" \(JACK Audio Connection Kit\), 48000 Hz, 2 channels, .*latency [0-9.]+ ms$" ||
     fail "the first line is not the header"
 # What the host really uses, not the request (0) or a latency of 0.0 that looks measured.
-jack_period=$(jack_bufsize 2>/dev/null | grep -Eo '[0-9]+' | head -n 1)
+jack_period=$(timeout -k 1 5 jack_bufsize 2>/dev/null | grep -Eo '[0-9]+' | head -n 1)
 [[ -n $jack_period ]] || fail "jack_bufsize does not tell the server's period"
 head -n 1 "$out" | grep -q ", block $jack_period frames, " || fail "the header does not give the server's block size"
 head -n 1 "$out" | grep -Eq ", input latency ([1-9][0-9]*\.[0-9]|0\.[1-9]) ms$" ||
