@@ -7,6 +7,13 @@
 #   bash tests/bench/run.sh --no-jack       synthetic driver only
 #   bash tests/bench/run.sh --no-callgrind  skip the instruction counts
 #   bash tests/bench/run.sh --reps N        N repetitions (medians are taken over them)
+#   bash tests/bench/run.sh --streams-only  only the real streams on JACK (~12 min)
+#   bash tests/bench/run.sh --no-busy       the real streams on a quiet machine only
+#
+# Then, with JACK, the real streams: coaudio's input, output and duplex
+# streams against a condvar, a naive asio::post and Pa_ReadStream, each
+# around PortAudio's own callback, quiet and with every core busy
+# (coaudio_bench_streams; table in build/bench/streams.md).
 #
 # The JACK runs need jackd and jack_lsp (jackd2); the benchmark starts one
 # private dummy server per block size (period = block) under a name of its
@@ -18,18 +25,22 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 readonly build=build/bench
 
-usage() { sed -n '2,15s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,/^set /{/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"; }
 
 bench_args=()
+stream_args=()
+streams_only=no
 use_jack=yes
 use_callgrind=yes
 while (($#)); do
     case $1 in
-    --quick) bench_args+=(--quick); use_callgrind=no ;;
+    --quick) bench_args+=(--quick); stream_args+=(--reps 1 --seconds 2); use_callgrind=no ;;
     --smoke) bench_args+=(--smoke); use_callgrind=no; use_jack=no ;;
     --no-jack) use_jack=no ;;
     --no-callgrind) use_callgrind=no ;;
-    --reps) [[ $# -ge 2 ]] || { usage >&2; exit 2; }; bench_args+=(--reps "$2"); shift ;;
+    --reps) [[ $# -ge 2 ]] || { usage >&2; exit 2; }; bench_args+=(--reps "$2"); stream_args+=(--reps "$2"); shift ;;
+    --streams-only) streams_only=yes ;;
+    --no-busy) stream_args+=(--load quiet) ;;
     -h | --help) usage; exit 0 ;;
     *) echo "run.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
     esac
@@ -51,7 +62,7 @@ if [[ ! -f $build/CMakeCache.txt ]]; then
         -DCOAUDIO_TEST_JACK=OFF >"$build/configure.log" 2>&1 ||
         { cat "$build/configure.log" >&2; exit 1; }
 fi
-cmake --build "$build" --target coaudio_bench -j "$(nproc)" >"$build/build.log" 2>&1 ||
+cmake --build "$build" --target coaudio_bench coaudio_bench_streams -j "$(nproc)" >"$build/build.log" 2>&1 ||
     { tail -n 60 "$build/build.log" >&2; exit 1; }
 
 if [[ $use_jack == yes ]]; then
@@ -100,10 +111,24 @@ if [[ $use_jack == yes && $EUID -eq 0 ]] && unshare --mount --propagation privat
 fi
 
 status=0
-"${runner[@]}" "$build/tests/bench/coaudio_bench" --out "$build" "${bench_args[@]}" \
-    2> >(tee "$build/bench.log" | grep --line-buffered '^bench:' >&2) |
-    tee "$build/results.md" || status=$?
-wait
-echo
-echo "Table: $build/results.md   JSON: $build/results.json   Log: $build/bench.log"
+if [[ $streams_only == no ]]; then
+    "${runner[@]}" "$build/tests/bench/coaudio_bench" --out "$build" "${bench_args[@]}" \
+        2> >(tee "$build/bench.log" | grep --line-buffered '^bench:' >&2) |
+        tee "$build/results.md" || status=$?
+    wait
+    echo
+    echo "Table: $build/results.md   JSON: $build/results.json   Log: $build/bench.log"
+fi
+if [[ -n ${jackd_path:-} ]]; then
+    "${runner[@]}" "$build/tests/bench/coaudio_bench_streams" --out "$build" \
+        --jackd "$jackd_path" --jack-lsp "$lsp_path" "${stream_args[@]}" \
+        2> >(tee "$build/streams.log" | grep --line-buffered '^bench:' >&2) |
+        tee "$build/streams.md" || status=$?
+    wait
+    echo
+    echo "Table: $build/streams.md   Log: $build/streams.log"
+elif [[ $streams_only == yes ]]; then
+    echo "run.sh: the real streams need jackd and jack_lsp (Debian: jackd2)" >&2
+    status=1
+fi
 exit "$status"

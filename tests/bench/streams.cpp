@@ -1,0 +1,760 @@
+// coaudio benchmarks: the real streams. coaudio's input_stream, output_stream
+// and duplex_stream on a JACK server, each against what a user would otherwise
+// write around the same PortAudio stream: a callback with a mutex and a
+// condition variable, a callback that posts a copy to an io_context, and
+// PortAudio's blocking read. Nothing here is driven by the bench:
+// PortAudio's JACK client calls every callback, coaudio's included.
+// Distributed under the Boost Software License, Version 1.0.
+//
+//   coaudio_bench_streams --jackd PATH --jack-lsp PATH [--out DIR] [--reps N]
+//                         [--seconds S] [--blocks 64,256] [--load quiet,busy]
+//                         [--only KEY[,KEY...]]
+//
+// The figure is process CPU time per second of audio, over a window of whole
+// blocks after a warm-up; the JACK server is another process and is not
+// counted. `busy` runs the same cells while two niced processes spin, one per
+// core, as a build does on a developer's desktop or a CI machine. Every cell
+// runs `--reps` times, the variants interleaved, and the table gives the
+// median and the range. The ratio is against the condvar of the same
+// direction, block size and load, from the same run. The exit status says
+// only whether the runs could be made, never how fast they were.
+#include "jack.hpp"
+
+#include <coaudio/coaudio.hpp>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <portaudio.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include <sys/resource.h>
+
+namespace bench {
+namespace {
+
+enum class way { input, output, duplex };
+enum class how { coaudio, condvar, post, blocking };
+
+struct cell {
+    way dir;
+    how kind;
+};
+
+const char* way_name(way w)
+{
+    switch (w) {
+    case way::input: return "input";
+    case way::output: return "output";
+    case way::duplex: return "duplex";
+    }
+    return "?";
+}
+const char* how_key(how h)
+{
+    switch (h) {
+    case how::coaudio: return "coaudio";
+    case how::condvar: return "condvar";
+    case how::post: return "post";
+    case how::blocking: return "blocking";
+    }
+    return "?";
+}
+std::string label(way w, how h)
+{
+    switch (h) {
+    case how::coaudio:
+        return w == way::input    ? "coaudio `input_stream`"
+               : w == way::output ? "coaudio `output_stream`"
+                                  : "coaudio `duplex_stream`";
+    case how::condvar: return "C: callback, mutex + condvar";
+    case how::post: return "naive `asio::post` of a copy";
+    case how::blocking: return "`Pa_ReadStream` loop";
+    }
+    return "?";
+}
+
+// ---- one run -------------------------------------------------------------------
+
+struct request {
+    way dir;
+    int device;
+    int block;
+    int blocks; ///< handed over in all, warm-up included
+    int warmup;
+};
+
+struct result {
+    double cpu_ms_per_s = no_figure;
+    std::uint64_t lost = 0;  ///< times the variant's own buffer was full or empty, in the window
+    std::uint64_t xruns = 0; ///< callbacks PortAudio flagged (input overflow, output underflow)
+    std::string note;        ///< why there is no figure
+};
+
+/// The consumer's marks: the window opens when block `warmup` is in hand and
+/// closes at the last one.
+class window {
+public:
+    explicit window(const request& rq) : rq_(rq) {}
+    /// Block `i` (0-based, in order) was handed over; true after the last.
+    bool step(int i)
+    {
+        if (i == rq_.warmup) cpu0_ = process_cpu_ns();
+        if (i != rq_.blocks - 1) return false;
+        cpu1_ = process_cpu_ns();
+        return true;
+    }
+    void fill(result& r) const
+    {
+        const double seconds = (rq_.blocks - 1 - rq_.warmup) * rq_.block / sample_rate;
+        if (cpu0_ != 0 && cpu1_ > cpu0_)
+            r.cpu_ms_per_s = static_cast<double>(cpu1_ - cpu0_) / 1e6 / seconds;
+        else if (r.note.empty())
+            r.note = "the stream ended before the last block";
+    }
+
+private:
+    const request& rq_;
+    std::int64_t cpu0_ = 0, cpu1_ = 0;
+};
+
+/// A test signal: each sample is its frame number, so nothing is constant.
+void generate(std::span<float> out, std::uint64_t& frame)
+{
+    for (float& x : out)
+        x = static_cast<float>(frame++ % 48000) * (1.0f / 48000.0f);
+}
+
+PaStreamParameters pa_parameters(int device, bool input)
+{
+    PaStreamParameters sp{};
+    sp.device = device;
+    sp.channelCount = 1;
+    sp.sampleFormat = paFloat32;
+    const PaDeviceInfo* info = Pa_GetDeviceInfo(device);
+    sp.suggestedLatency = info == nullptr ? 0.0
+                          : input         ? info->defaultLowInputLatency
+                                          : info->defaultLowOutputLatency;
+    return sp;
+}
+
+/// A PortAudio stream on the request's device, open and started, closed on
+/// destruction.
+class pa_stream {
+public:
+    pa_stream(const request& rq, PaStreamCallback* cb, void* user)
+    {
+        const bool in = rq.dir != way::output, out = rq.dir != way::input;
+        const PaStreamParameters ip = pa_parameters(rq.device, true);
+        const PaStreamParameters op = pa_parameters(rq.device, false);
+        err_ = Pa_OpenStream(&s_, in ? &ip : nullptr, out ? &op : nullptr, sample_rate,
+                             static_cast<unsigned long>(rq.block), paNoFlag, cb, user);
+        if (err_ == paNoError) err_ = Pa_StartStream(s_);
+    }
+    pa_stream(const pa_stream&) = delete;
+    pa_stream& operator=(const pa_stream&) = delete;
+    ~pa_stream()
+    {
+        if (s_ == nullptr) return;
+        Pa_StopStream(s_);
+        Pa_CloseStream(s_);
+    }
+    PaStream* get() const { return s_; }
+    bool ok(result& r) const
+    {
+        if (err_ != paNoError) r.note = std::string("PortAudio: ") + Pa_GetErrorText(err_);
+        return err_ == paNoError;
+    }
+
+private:
+    PaStream* s_ = nullptr;
+    PaError err_ = paNoError;
+};
+
+// ---- coaudio ----------------------------------------------------------------------
+
+coaudio::stream_config coaudio_config(const request& rq)
+{
+    return {.device = rq.device,
+            .channels = 1,
+            .sample_rate = sample_rate,
+            .frames_per_block = static_cast<unsigned long>(rq.block),
+            .latency = coaudio::latency_hint::low(),
+            .ring_frames = ring_frames};
+}
+
+/// {blocks the ring had no room or no data for, host overflow and underflow
+/// flags} so far.
+template <class Stream>
+std::pair<std::uint64_t, std::uint64_t> losses(const Stream& s, int block)
+{
+    const auto c = s.counters();
+    const auto dropped = (c.frames_dropped + static_cast<std::uint64_t>(block) - 1) /
+                         static_cast<std::uint64_t>(block);
+    return {dropped + c.underflows, c.host_overflows + c.host_underflows};
+}
+
+/// One coroutine on one io thread reads and/or writes one block at a time, as
+/// examples/passthrough does.
+result run_coaudio(const request& rq)
+{
+    result r;
+    window w(rq);
+    asio::io_context io;
+    const bool in = rq.dir != way::output, out = rq.dir != way::input;
+    coaudio::input_stream is(io);
+    coaudio::output_stream os(io);
+    coaudio::duplex_stream ds(io);
+    std::error_code ec;
+    if (rq.dir == way::input) is.open(coaudio_config(rq), ec);
+    if (rq.dir == way::output) os.open(coaudio_config(rq), ec);
+    if (rq.dir == way::duplex) ds.open({coaudio_config(rq), coaudio_config(rq)}, ec);
+    if (!ec) {
+        if (rq.dir == way::input) is.start(ec);
+        if (rq.dir == way::output) os.start(ec);
+        if (rq.dir == way::duplex) ds.start(ec);
+    }
+    if (ec) {
+        r.note = ec.message();
+        return r;
+    }
+    std::pair<std::uint64_t, std::uint64_t> lost0{};
+    auto lost = [&] {
+        return rq.dir == way::input    ? losses(is, rq.block)
+               : rq.dir == way::output ? losses(os, rq.block)
+                                       : losses(ds, rq.block);
+    };
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            std::vector<float> block(static_cast<std::size_t>(rq.block));
+            std::uint64_t frame = 0;
+            auto read = [&]() -> asio::awaitable<bool> {
+                auto [e, n] = rq.dir == way::input
+                                  ? co_await is.async_read_frames(
+                                        std::span(block), coaudio::as_tuple(asio::use_awaitable))
+                                  : co_await ds.async_read_frames(
+                                        std::span(block), coaudio::as_tuple(asio::use_awaitable));
+                co_return !e && n == block.size();
+            };
+            auto write = [&]() -> asio::awaitable<bool> {
+                auto [e, n] = rq.dir == way::output
+                                  ? co_await os.async_write_frames(
+                                        std::span(block), coaudio::as_tuple(asio::use_awaitable))
+                                  : co_await ds.async_write_frames(
+                                        std::span(block), coaudio::as_tuple(asio::use_awaitable));
+                co_return !e && n == block.size();
+            };
+            if (rq.dir == way::duplex && !co_await write()) co_return; // a block of slack
+            for (int i = 0; i < rq.blocks; ++i) {
+                if (in && !co_await read()) co_return;
+                if (rq.dir == way::output) generate(block, frame);
+                if (out && !co_await write()) co_return;
+                if (i == rq.warmup) lost0 = lost();
+                if (w.step(i)) {
+                    r.lost = lost().first - lost0.first;
+                    r.xruns = lost().second - lost0.second;
+                    co_return;
+                }
+            }
+        },
+        asio::detached);
+    io.run();
+    w.fill(r);
+    return r;
+}
+
+// ---- C: a callback, a mutex and a condition variable ----------------------------------
+//
+// The classic pattern, done well: preallocated slots, as many frames as
+// coaudio's ring; copy under the lock, signal after unlocking.
+class slots {
+public:
+    explicit slots(int block)
+        : block_(static_cast<std::size_t>(block)),
+          data_(std::max<std::size_t>(2, ring_frames / block_) * block_)
+    {
+    }
+    std::size_t count() const { return data_.size() / block_; }
+    bool full() const { return used_ == count(); }
+    bool empty() const { return used_ == 0; }
+    void push(const float* src)
+    {
+        std::copy_n(src, block_, &data_[((head_ + used_) % count()) * block_]);
+        ++used_;
+    }
+    void pop(float* dst)
+    {
+        std::copy_n(&data_[head_ * block_], block_, dst);
+        head_ = (head_ + 1) % count();
+        --used_;
+    }
+
+private:
+    std::size_t block_;
+    std::vector<float> data_;
+    std::size_t head_ = 0, used_ = 0;
+};
+
+struct condvar_state {
+    explicit condvar_state(int block) : in(block), out(block) {}
+    std::mutex m;
+    std::condition_variable cv;
+    slots in, out;
+    std::uint64_t lost = 0, xruns = 0;
+    bool counting = false;
+
+    static int callback(const void* input, void* output, unsigned long frames,
+                        const PaStreamCallbackTimeInfo*, PaStreamCallbackFlags flags, void* user)
+    {
+        auto& s = *static_cast<condvar_state*>(user);
+        bool missed = false;
+        {
+            std::lock_guard lock(s.m);
+            if (input != nullptr) {
+                if (s.in.full())
+                    missed = true;
+                else
+                    s.in.push(static_cast<const float*>(input));
+            }
+            if (output != nullptr) {
+                if (s.out.empty()) {
+                    missed = true;
+                    std::fill_n(static_cast<float*>(output), frames, 0.0f);
+                } else
+                    s.out.pop(static_cast<float*>(output));
+            }
+            if (s.counting) {
+                s.lost += missed;
+                s.xruns += (flags & (paInputOverflow | paOutputUnderflow)) != 0;
+            }
+        }
+        s.cv.notify_one();
+        return paContinue;
+    }
+};
+
+result run_condvar(const request& rq)
+{
+    result r;
+    window w(rq);
+    condvar_state st(rq.block);
+    const bool in = rq.dir != way::output, out = rq.dir != way::input;
+    std::vector<float> block(static_cast<std::size_t>(rq.block));
+    std::uint64_t frame = 0;
+    if (rq.dir == way::duplex) st.out.push(block.data()); // a block of slack
+    pa_stream s(rq, &condvar_state::callback, &st);
+    if (!s.ok(r)) return r;
+    std::thread consumer([&] {
+        std::unique_lock lock(st.m);
+        for (int i = 0; i < rq.blocks; ++i) {
+            if (in) {
+                st.cv.wait(lock, [&] { return !st.in.empty(); });
+                st.in.pop(block.data());
+            }
+            if (rq.dir == way::output) {
+                lock.unlock();
+                generate(block, frame);
+                lock.lock();
+            }
+            if (out) {
+                st.cv.wait(lock, [&] { return !st.out.full(); });
+                st.out.push(block.data());
+            }
+            if (i == rq.warmup) st.counting = true;
+            if (w.step(i)) {
+                st.counting = false;
+                break;
+            }
+        }
+    });
+    consumer.join();
+    r.lost = st.lost;
+    r.xruns = st.xruns;
+    w.fill(r);
+    return r;
+}
+
+// ---- naive asio::post ----------------------------------------------------------
+//
+// What a C++ user writes first: the callback posts a lambda holding a copy of
+// its input to the io_context; output comes from a deque under a mutex that
+// the handlers fill. An idle timer stands for the application's other I/O
+// objects, so the io thread sleeps in the reactor, as it does in a real program.
+struct post_state {
+    asio::io_context io;
+    asio::steady_timer idle{io};
+    std::mutex m;
+    std::deque<std::vector<float>> out;
+    std::function<void(std::vector<float>)> on_input;
+    std::function<void()> on_need;
+    std::atomic<std::uint64_t> lost = 0, xruns = 0;
+    std::atomic<bool> counting = false;
+
+    static int callback(const void* input, void* output, unsigned long frames,
+                        const PaStreamCallbackTimeInfo*, PaStreamCallbackFlags flags, void* user)
+    {
+        auto& s = *static_cast<post_state*>(user);
+        if ((flags & (paInputOverflow | paOutputUnderflow)) && s.counting) ++s.xruns;
+        if (input != nullptr) {
+            const auto* p = static_cast<const float*>(input);
+            asio::post(s.io, [&s, copy = std::vector<float>(p, p + frames)]() mutable {
+                s.on_input(std::move(copy));
+            });
+        }
+        if (output != nullptr) {
+            std::vector<float> next;
+            {
+                std::lock_guard lock(s.m);
+                if (!s.out.empty()) {
+                    next = std::move(s.out.front());
+                    s.out.pop_front();
+                } else if (s.counting)
+                    ++s.lost;
+            }
+            if (next.size() == frames)
+                std::copy(next.begin(), next.end(), static_cast<float*>(output));
+            else
+                std::fill_n(static_cast<float*>(output), frames, 0.0f);
+            if (input == nullptr) asio::post(s.io, [&s] { s.on_need(); });
+        }
+        return paContinue;
+    }
+};
+
+result run_post(const request& rq)
+{
+    result r;
+    window w(rq);
+    post_state st;
+    auto work = asio::make_work_guard(st.io);
+    const std::size_t prefill = std::max<std::size_t>(2, ring_frames / 2 / rq.block);
+    std::uint64_t frame = 0;
+    int i = 0;
+    auto step = [&] {
+        if (i == rq.warmup) st.counting = true;
+        if (i < rq.blocks && w.step(i++)) {
+            st.counting = false;
+            work.reset();
+            st.io.stop();
+        }
+    };
+    auto give = [&](std::vector<float> b) {
+        std::lock_guard lock(st.m);
+        st.out.push_back(std::move(b));
+    };
+    st.on_input = [&](std::vector<float> b) {
+        if (rq.dir == way::duplex) give(std::move(b)); // passed through
+        step();
+    };
+    st.on_need = [&] {
+        std::vector<float> b(static_cast<std::size_t>(rq.block));
+        generate(b, frame);
+        give(std::move(b));
+        step();
+    };
+    const int ahead = rq.dir == way::output ? static_cast<int>(prefill) : 1;
+    for (int k = 0; k < ahead; ++k)
+        give(std::vector<float>(static_cast<std::size_t>(rq.block)));
+    pa_stream s(rq, &post_state::callback, &st);
+    if (!s.ok(r)) return r;
+    std::thread consumer([&] { st.io.run(); });
+    consumer.join();
+    r.lost = st.lost;
+    r.xruns = st.xruns;
+    w.fill(r);
+    return r;
+}
+
+// ---- PortAudio's blocking calls ---------------------------------------------------
+
+/// Input only: see selected().
+result run_blocking(const request& rq)
+{
+    result r;
+    window w(rq);
+    pa_stream s(rq, nullptr, nullptr);
+    if (!s.ok(r)) return r;
+    std::thread consumer([&] {
+        std::vector<float> block(static_cast<std::size_t>(rq.block) * pa_read_overallocation);
+        for (int i = 0; i < rq.blocks; ++i) {
+            const PaError e =
+                Pa_ReadStream(s.get(), block.data(), static_cast<unsigned long>(rq.block));
+            if (e == paInputOverflowed && i > rq.warmup)
+                ++r.lost; // PortAudio's buffer between its callback and this read
+            else if (e != paNoError && e != paInputOverflowed)
+                return;
+            if (w.step(i)) return;
+        }
+    });
+    consumer.join();
+    w.fill(r);
+    return r;
+}
+
+result run(how h, const request& rq)
+{
+    switch (h) {
+    case how::coaudio: return run_coaudio(rq);
+    case how::condvar: return run_condvar(rq);
+    case how::post: return run_post(rq);
+    case how::blocking: return run_blocking(rq);
+    }
+    return {};
+}
+
+// ---- load ---------------------------------------------------------------------
+
+/// Processes that spin at nice 10, one per core, while it lives.
+class busy_load {
+public:
+    explicit busy_load(unsigned n)
+    {
+        for (unsigned i = 0; i < n; ++i) {
+            const pid_t pid = ::fork();
+            if (pid == 0) {
+                ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+                ::setpriority(PRIO_PROCESS, 0, 10);
+                volatile std::uint64_t spins = 0;
+                for (;;)
+                    spins = spins + 1;
+            }
+            if (pid > 0) pids_.push_back(pid);
+        }
+    }
+    busy_load(const busy_load&) = delete;
+    busy_load& operator=(const busy_load&) = delete;
+    ~busy_load()
+    {
+        for (pid_t pid : pids_) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+        }
+    }
+
+private:
+    std::vector<pid_t> pids_;
+};
+
+// ---- options and report ----------------------------------------------------------
+
+struct options {
+    std::string jackd, jack_lsp, only;
+    fs::path out = ".";
+    int reps = 5; // the figures move a lot from run to run: a median of five
+    double seconds = 3.0;
+    std::vector<int> blocks{64, 256};
+    std::vector<std::string> loads{"quiet", "busy"};
+};
+
+[[noreturn]] void usage(int status)
+{
+    std::fputs("usage: coaudio_bench_streams --jackd PATH --jack-lsp PATH [--out DIR] [--reps N]\n"
+               "                             [--seconds S] [--blocks 64,256] [--load quiet,busy]\n"
+               "                             [--only KEY[,KEY...]]\n"
+               "KEY: coaudio condvar post blocking, or DIRECTION-KEY (input-coaudio, ...)\n",
+               status == 0 ? stdout : stderr);
+    std::exit(status);
+}
+
+std::vector<std::string> split(const std::string& s)
+{
+    std::vector<std::string> v;
+    std::stringstream in(s);
+    for (std::string item; std::getline(in, item, ',');)
+        if (!item.empty()) v.push_back(item);
+    return v;
+}
+
+options parse(int argc, char** argv)
+{
+    options o;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) usage(2);
+            return argv[++i];
+        };
+        if (a == "--jackd")
+            o.jackd = value();
+        else if (a == "--jack-lsp")
+            o.jack_lsp = value();
+        else if (a == "--out")
+            o.out = value();
+        else if (a == "--only")
+            o.only = value();
+        else if (a == "--reps")
+            o.reps = std::max(1, std::atoi(value().c_str()));
+        else if (a == "--seconds")
+            o.seconds = std::clamp(std::atof(value().c_str()), 0.5, 600.0);
+        else if (a == "--blocks") {
+            o.blocks.clear();
+            for (const auto& b : split(value()))
+                o.blocks.push_back(std::clamp(std::atoi(b.c_str()), 16, 8192));
+        } else if (a == "--load") {
+            o.loads = split(value());
+            for (const auto& l : o.loads)
+                if (l != "quiet" && l != "busy") usage(2);
+        } else if (a == "-h" || a == "--help")
+            usage(0);
+        else {
+            std::fprintf(stderr, "coaudio_bench_streams: unknown argument '%s'\n", a.c_str());
+            usage(2);
+        }
+    }
+    if (o.jackd.empty() || o.jack_lsp.empty() || o.blocks.empty() || o.loads.empty()) usage(2);
+    return o;
+}
+
+bool selected(const options& o, const cell& c)
+{
+    // PortAudio's JACK blocking layer takes two samples a frame whatever the
+    // stream has (pa_jack.c, BlockingBegin: samplesPerFrame = 2); reads of a
+    // mono stream survive a larger buffer, but a mono Pa_WriteStream corrupts
+    // PortAudio's heap. So the blocking loop is an input row only.
+    if (c.kind == how::blocking && c.dir != way::input) return false;
+    if (o.only.empty()) return true;
+    const std::string list = "," + o.only + ",";
+    return list.find(std::string(",") + how_key(c.kind) + ",") != std::string::npos ||
+           list.find(std::string(",") + way_name(c.dir) + "-" + how_key(c.kind) + ",") !=
+               std::string::npos;
+}
+
+double median_of(std::vector<double> v)
+{
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n == 0 ? no_figure : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+std::string figure(double v, int decimals = 1)
+{
+    if (std::isnan(v)) return "–";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    return buf;
+}
+
+struct samples {
+    std::vector<double> cpu;
+    std::uint64_t lost = 0, xruns = 0;
+    std::string note;
+};
+
+} // namespace
+} // namespace bench
+
+int main(int argc, char** argv)
+{
+    using namespace bench;
+    const options o = parse(argc, argv);
+    fs::create_directories(o.out);
+    const std::vector<way> ways{way::input, way::output, way::duplex};
+    const std::vector<how> hows{how::coaudio, how::condvar, how::post, how::blocking};
+    // load, block, direction, variant -> samples
+    std::map<std::tuple<std::string, int, int, int>, samples> table;
+    bool any_failed = false;
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+
+    for (const std::string& load : o.loads) {
+        for (int block : o.blocks) {
+            jack_server server(o.jackd, o.jack_lsp, o.out, block);
+            if (!server.start()) {
+                std::fprintf(stderr, "bench: streams: JACK server %s did not start; see %s\n",
+                             server.name().c_str(), o.out.c_str());
+                return 1;
+            }
+            std::error_code lib_ec;
+            coaudio::library lib(lib_ec); // PortAudio meets this server
+            const int device = lib_ec ? -1 : jack_device();
+            if (device < 0) {
+                std::fprintf(stderr, "bench: streams: PortAudio sees no JACK device on %s\n",
+                             server.name().c_str());
+                return 1;
+            }
+            std::optional<busy_load> busy;
+            if (load == "busy") busy.emplace(cores);
+            const int blocks = static_cast<int>(o.seconds * sample_rate / block);
+            const int warmup = std::max(20, blocks / 8);
+            for (int rep = 0; rep < o.reps; ++rep) {
+                std::fprintf(stderr, "bench: streams: %s, %d frames, repetition %d of %d\n",
+                             load.c_str(), block, rep + 1, o.reps);
+                for (way w : ways)
+                    for (std::size_t k = 0; k < hows.size(); ++k) {
+                        const how h = hows[(k + static_cast<std::size_t>(rep)) % hows.size()];
+                        if (!selected(o, {w, h})) continue;
+                        const result r = run(h, {w, device, block, blocks, warmup});
+                        auto& s = table[{load, block, static_cast<int>(w), static_cast<int>(h)}];
+                        if (!std::isnan(r.cpu_ms_per_s)) s.cpu.push_back(r.cpu_ms_per_s);
+                        s.lost += r.lost;
+                        s.xruns += r.xruns;
+                        if (!r.note.empty()) {
+                            s.note = r.note;
+                            any_failed = true;
+                            std::fprintf(stderr, "bench: streams: %s %s: %s\n", way_name(w),
+                                         how_key(h), r.note.c_str());
+                        }
+                    }
+            }
+        } // Pa_Terminate, then the server stops
+    }
+
+    std::printf("\nReal streams on JACK (dummy driver, 48 kHz mono, %.0f s a run): process CPU ms "
+                "per audio second, median and range of %d runs; the ratio is to the condvar's "
+                "median in the same cell.\n\n",
+                o.seconds, o.reps);
+    std::printf(
+        "| stream | load | frames | CPU ms/s | range | ratio to condvar | buffer full/empty | "
+        "host xruns |\n");
+    std::printf("|---|---|---:|---:|---:|---:|---:|---:|\n");
+    for (way w : ways)
+        for (const std::string& load : o.loads)
+            for (int block : o.blocks) {
+                const auto at = [&](how h) -> const samples* {
+                    auto it = table.find({load, block, static_cast<int>(w), static_cast<int>(h)});
+                    return it == table.end() ? nullptr : &it->second;
+                };
+                const samples* base = at(how::condvar);
+                const double base_cpu = base != nullptr ? median_of(base->cpu) : no_figure;
+                for (how h : hows) {
+                    const samples* s = at(h);
+                    if (s == nullptr) continue;
+                    const double m = median_of(s->cpu);
+                    std::string range = "–";
+                    if (!s->cpu.empty())
+                        range = figure(*std::min_element(s->cpu.begin(), s->cpu.end())) + "–" +
+                                figure(*std::max_element(s->cpu.begin(), s->cpu.end()));
+                    std::printf("| %s: %s | %s | %d | %s | %s | %s | %llu | %llu |\n", way_name(w),
+                                label(w, h).c_str(), load.c_str(), block, figure(m).c_str(),
+                                range.c_str(),
+                                h == how::condvar ? "1" : figure(m / base_cpu, 2).c_str(),
+                                static_cast<unsigned long long>(s->lost),
+                                static_cast<unsigned long long>(s->xruns));
+                }
+            }
+    std::fflush(stdout);
+    return any_failed ? 1 : 0;
+}
