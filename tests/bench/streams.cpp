@@ -51,6 +51,7 @@
 #include <utility>
 #include <vector>
 
+#include <poll.h>
 #include <sys/resource.h>
 
 namespace bench {
@@ -112,6 +113,7 @@ struct result {
     std::uint64_t lost = 0;  ///< times the variant's own buffer was full or empty, in the window
     std::uint64_t xruns = 0; ///< callbacks PortAudio flagged (input overflow, output underflow)
     std::string note;        ///< why there is no figure
+    bool host_gone = false;  ///< PortAudio's host stopped answering: no more calls
 };
 
 /// The consumer's marks: the window opens when block `warmup` is in hand and
@@ -203,7 +205,8 @@ coaudio::stream_config coaudio_config(const request& rq)
             .sample_rate = sample_rate,
             .frames_per_block = static_cast<unsigned long>(rq.block),
             .latency = coaudio::latency_hint::low(),
-            .ring_frames = ring_frames};
+            .ring_frames = ring_frames,
+            .stall_timeout = std::chrono::seconds(2)}; // a frozen server ends the run
 }
 
 /// {blocks the ring had no room or no data for, host overflow and underflow
@@ -237,8 +240,14 @@ result run_coaudio(const request& rq)
         if (rq.dir == way::output) os.start(ec);
         if (rq.dir == way::duplex) ds.start(ec);
     }
+    // A stall, or a PortAudio call that did not return: PortAudio's JACK
+    // host waits for a client that JACK gave up on, and so would the next call.
+    auto failed = [&r](std::error_code e) {
+        r.note = e.message();
+        r.host_gone = e == coaudio::errc::host_not_responding || e == coaudio::errc::stalled;
+    };
     if (ec) {
-        r.note = ec.message();
+        failed(ec);
         return r;
     }
     std::pair<std::uint64_t, std::uint64_t> lost0{};
@@ -258,6 +267,7 @@ result run_coaudio(const request& rq)
                                         std::span(block), coaudio::as_tuple(asio::use_awaitable))
                                   : co_await ds.async_read_frames(
                                         std::span(block), coaudio::as_tuple(asio::use_awaitable));
+                if (e) failed(e);
                 co_return !e && n == block.size();
             };
             auto write = [&]() -> asio::awaitable<bool> {
@@ -266,6 +276,7 @@ result run_coaudio(const request& rq)
                                         std::span(block), coaudio::as_tuple(asio::use_awaitable))
                                   : co_await ds.async_write_frames(
                                         std::span(block), coaudio::as_tuple(asio::use_awaitable));
+                if (e) failed(e);
                 co_return !e && n == block.size();
             };
             if (rq.dir == way::duplex && !co_await write()) co_return; // a block of slack
@@ -667,59 +678,140 @@ struct samples {
 } // namespace
 } // namespace bench
 
+namespace bench {
+namespace {
+
+const std::vector<way> ways{way::input, way::output, way::duplex};
+const std::vector<how> hows{how::coaudio, how::condvar, how::post, how::blocking};
+
+/// One load and block size: a JACK server, PortAudio, `reps` rounds of every
+/// variant. Runs in a child process and writes one line a run to `out`:
+/// "way how cpu lost xruns note". On a loaded machine JACK may give up on a
+/// client that misses its deadlines, and PortAudio's JACK host then waits
+/// for a callback that never comes (ten minutes); a process of its own keeps
+/// that from taking the other cells with it.
+int run_cell(const options& o, const std::string& load, int block, std::FILE* out)
+{
+    jack_server server(o.jackd, o.jack_lsp, o.out, block);
+    if (!server.start()) {
+        std::fprintf(stderr, "bench: streams: JACK server %s did not start; see %s\n",
+                     server.name().c_str(), o.out.c_str());
+        return 1;
+    }
+    std::error_code lib_ec;
+    coaudio::library lib(lib_ec); // PortAudio meets this server
+    const int device = lib_ec ? -1 : jack_device();
+    if (device < 0) {
+        std::fprintf(stderr, "bench: streams: PortAudio sees no JACK device on %s\n",
+                     server.name().c_str());
+        return 1;
+    }
+    std::optional<busy_load> busy;
+    if (load == "busy") busy.emplace(std::max(1u, std::thread::hardware_concurrency()));
+    const int blocks = static_cast<int>(o.seconds * sample_rate / block);
+    const int warmup = std::max(20, blocks / 8);
+    for (int rep = 0; rep < o.reps; ++rep) {
+        std::fprintf(stderr, "bench: streams: %s, %d frames, repetition %d of %d\n", load.c_str(),
+                     block, rep + 1, o.reps);
+        for (way w : ways)
+            for (std::size_t k = 0; k < hows.size(); ++k) {
+                const how h = hows[(k + static_cast<std::size_t>(rep)) % hows.size()];
+                if (!selected(o, {w, h})) continue;
+                const result r = run(h, {w, device, block, blocks, warmup});
+                std::fprintf(out, "%d %d %.17g %llu %llu %s\n", static_cast<int>(w),
+                             static_cast<int>(h), r.cpu_ms_per_s,
+                             static_cast<unsigned long long>(r.lost),
+                             static_cast<unsigned long long>(r.xruns), r.note.c_str());
+                std::fflush(out);
+                if (r.host_gone) {
+                    std::fprintf(stderr,
+                                 "bench: streams: %s, %d frames: PortAudio's JACK "
+                                 "client no longer answers; the rest of this cell is skipped\n",
+                                 load.c_str(), block);
+                    std::_Exit(1); // the late call never returns; the server dies with us
+                }
+            }
+    }
+    return 0;
+} // Pa_Terminate, then the server stops
+
+} // namespace
+} // namespace bench
+
 int main(int argc, char** argv)
 {
     using namespace bench;
     const options o = parse(argc, argv);
     fs::create_directories(o.out);
-    const std::vector<way> ways{way::input, way::output, way::duplex};
-    const std::vector<how> hows{how::coaudio, how::condvar, how::post, how::blocking};
     // load, block, direction, variant -> samples
     std::map<std::tuple<std::string, int, int, int>, samples> table;
     bool any_failed = false;
-    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
 
     for (const std::string& load : o.loads) {
         for (int block : o.blocks) {
-            jack_server server(o.jackd, o.jack_lsp, o.out, block);
-            if (!server.start()) {
-                std::fprintf(stderr, "bench: streams: JACK server %s did not start; see %s\n",
-                             server.name().c_str(), o.out.c_str());
-                return 1;
+            int fds[2];
+            if (::pipe(fds) != 0) return 1;
+            std::fflush(nullptr);
+            const pid_t child = ::fork();
+            if (child < 0) return 1;
+            if (child == 0) {
+                ::close(fds[0]);
+                ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+                std::FILE* out = ::fdopen(fds[1], "w");
+                std::_Exit(out != nullptr ? run_cell(o, load, block, out) : 1);
             }
-            std::error_code lib_ec;
-            coaudio::library lib(lib_ec); // PortAudio meets this server
-            const int device = lib_ec ? -1 : jack_device();
-            if (device < 0) {
-                std::fprintf(stderr, "bench: streams: PortAudio sees no JACK device on %s\n",
-                             server.name().c_str());
-                return 1;
-            }
-            std::optional<busy_load> busy;
-            if (load == "busy") busy.emplace(cores);
-            const int blocks = static_cast<int>(o.seconds * sample_rate / block);
-            const int warmup = std::max(20, blocks / 8);
-            for (int rep = 0; rep < o.reps; ++rep) {
-                std::fprintf(stderr, "bench: streams: %s, %d frames, repetition %d of %d\n",
-                             load.c_str(), block, rep + 1, o.reps);
-                for (way w : ways)
-                    for (std::size_t k = 0; k < hows.size(); ++k) {
-                        const how h = hows[(k + static_cast<std::size_t>(rep)) % hows.size()];
-                        if (!selected(o, {w, h})) continue;
-                        const result r = run(h, {w, device, block, blocks, warmup});
-                        auto& s = table[{load, block, static_cast<int>(w), static_cast<int>(h)}];
-                        if (!std::isnan(r.cpu_ms_per_s)) s.cpu.push_back(r.cpu_ms_per_s);
-                        s.lost += r.lost;
-                        s.xruns += r.xruns;
-                        if (!r.note.empty()) {
-                            s.note = r.note;
-                            any_failed = true;
-                            std::fprintf(stderr, "bench: streams: %s %s: %s\n", way_name(w),
-                                         how_key(h), r.note.c_str());
-                        }
+            ::close(fds[1]);
+            // Every run, with set-up, in far less than this.
+            const double limit = o.reps * 11.0 * (o.seconds * 1.5 + 15.0);
+            const std::int64_t deadline = now_ns() + static_cast<std::int64_t>(limit * 1e9);
+            std::string pending;
+            bool killed = false;
+            for (;;) {
+                const std::int64_t left_ms = (deadline - now_ns()) / 1'000'000;
+                pollfd p{fds[0], POLLIN, 0};
+                if (left_ms <= 0 || ::poll(&p, 1, static_cast<int>(left_ms)) == 0) {
+                    ::kill(child, SIGKILL);
+                    killed = true;
+                    break;
+                }
+                char buf[4096];
+                const ssize_t n = ::read(fds[0], buf, sizeof buf);
+                if (n <= 0) break;
+                pending.append(buf, static_cast<std::size_t>(n));
+                for (std::size_t nl; (nl = pending.find('\n')) != std::string::npos;) {
+                    std::istringstream line(pending.substr(0, nl));
+                    pending.erase(0, nl + 1);
+                    int w = 0, h = 0;
+                    double cpu = no_figure;
+                    std::string cpu_text;
+                    unsigned long long lost = 0, xruns = 0;
+                    line >> w >> h >> cpu_text >> lost >> xruns;
+                    cpu = std::strtod(cpu_text.c_str(), nullptr);
+                    std::string note;
+                    std::getline(line >> std::ws, note);
+                    auto& s = table[{load, block, w, h}];
+                    if (!std::isnan(cpu)) s.cpu.push_back(cpu);
+                    s.lost += lost;
+                    s.xruns += xruns;
+                    if (!note.empty()) {
+                        s.note = note;
+                        any_failed = true;
+                        std::fprintf(stderr, "bench: streams: %s %s: %s\n",
+                                     way_name(static_cast<way>(w)), how_key(static_cast<how>(h)),
+                                     note.c_str());
                     }
+                }
             }
-        } // Pa_Terminate, then the server stops
+            ::close(fds[0]);
+            int status = 0;
+            ::waitpid(child, &status, 0);
+            if (killed)
+                std::fprintf(stderr,
+                             "bench: streams: %s, %d frames: not finished within %.0f s; "
+                             "stopped\n",
+                             load.c_str(), block, limit);
+            if (killed || !WIFEXITED(status) || WEXITSTATUS(status) != 0) any_failed = true;
+        }
     }
 
     std::printf("\nReal streams on JACK (dummy driver, 48 kHz mono, %.0f s a run): process CPU ms "
