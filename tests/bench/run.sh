@@ -2,8 +2,8 @@
 # coaudio's benchmark suite: build in Release (-O2) into build/bench, run, print
 # the markdown table, write build/bench/results.json.
 #
-#   bash tests/bench/run.sh                 full run (3 interleaved repetitions, ~3 min + first build)
-#   bash tests/bench/run.sh --quick         one short repetition, no callgrind (~20 s)
+#   bash tests/bench/run.sh                 full run (~16 min + first build)
+#   bash tests/bench/run.sh --quick         one short repetition, no callgrind (~2 min)
 #   bash tests/bench/run.sh --no-jack       synthetic driver only
 #   bash tests/bench/run.sh --no-callgrind  skip the instruction counts
 #   bash tests/bench/run.sh --reps N        N repetitions (medians are taken over them)

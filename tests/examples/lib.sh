@@ -134,9 +134,9 @@ start_tone() {
 # In the background, connects the tone's first port to every PortAudio input
 # port of another client that it does not feed yet, ten times a second. Port
 # names come back when a program restarts, so connections, not names, are tracked.
-# libjack can block for good in a client that races another client's exit, so
-# each JACK tool gets a time limit, and the patcher writes to its own log: a
-# stuck tool must neither stop the patching nor hold the test's output open.
+# Each JACK tool gets a time limit and the patcher writes to a log of its own,
+# so that a tool stuck in libjack neither stops the patching nor holds the
+# test's output open.
 start_patcher() {
     local source="$tone_client:out_0"
     (
