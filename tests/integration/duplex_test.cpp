@@ -197,9 +197,13 @@ TEST_CASE("timestamps advance by frames over rate, block to block", "[realtime]"
         const double step = double(block) / rate;
         // The times come from the server's clock (see on_frame_clock): every
         // step moves forward, by less than ten blocks (a late cycle, and the
-        // early one that may follow it, are both seen here under load); the
-        // typical (median) step is exactly frames / rate, and most steps are
-        // within a quarter block of it.
+        // early one that may follow it, are both seen here under load), and
+        // most steps are within a quarter block of frames / rate, which puts
+        // the median step there too. No closer: PortAudio's JACK host reads
+        // the clock with jack_frame_time(), which interpolates from the system
+        // clock, so a step also carries the change in how late the callback
+        // woke after its cycle began. On a loaded machine that drifts for a
+        // while: a median 9% off frames / rate has been seen.
         std::vector<double> adc_steps, dac_steps;
         for (std::size_t i = 1; i < adc.size(); ++i) {
             INFO("block " << i << " adc step " << adc[i] - adc[i - 1] << " dac step "
@@ -216,9 +220,6 @@ TEST_CASE("timestamps advance by frames over rate, block to block", "[realtime]"
             const auto tight = std::count_if(steps->begin(), steps->end(),
                                              [&](double s) { return on_frame_clock(s, block); });
             CHECK(std::size_t(tight) * 2 > steps->size());
-            std::nth_element(steps->begin(), steps->begin() + std::ptrdiff_t(steps->size() / 2),
-                             steps->end());
-            CHECK(std::abs((*steps)[steps->size() / 2] - step) < 0.01 * step);
         }
         CHECK(lb.stream.cpu_load() >= 0.0);
         CHECK(lb.stream.cpu_load() <= 1.0);
