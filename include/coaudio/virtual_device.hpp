@@ -70,7 +70,7 @@ public:
         const auto dir = input ? detail::direction::input : detail::direction::output;
         auto core = std::make_unique<detail::stream_core>(dir, params(cfg), cfg.ring_frames);
         attach(*core);
-        stream.open(std::move(core));
+        detail::core_access::open(stream, std::move(core));
     }
 
     /// Opens a duplex stream on this device.
@@ -80,7 +80,7 @@ public:
         auto core = std::make_unique<detail::stream_core>(
             params(cfg.input), cfg.input.ring_frames, params(cfg.output), cfg.output.ring_frames);
         attach(*core);
-        stream.open(std::move(core));
+        detail::core_access::open(stream, std::move(core));
     }
 
     /// Runs `blocks` callbacks of every running stream on this thread, now.

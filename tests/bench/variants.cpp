@@ -118,7 +118,7 @@ public:
         p.frames_per_block = static_cast<unsigned long>(tl.block);
         auto core = std::make_unique<cd::stream_core>(cd::direction::input, p, ring_frames);
         core_ = core.get();
-        in_.open(std::move(core));
+        coaudio::detail::core_access::open(in_, std::move(core));
         in_.start();
         asio::co_spawn(io_, read_loop(), asio::detached);
         thread_ = std::thread([this] { io_.run(); });

@@ -461,7 +461,7 @@ TEST_CASE("audio thread: input callbacks neither allocate nor lock", "[contract]
     coaudio::input_stream in(io.get_executor());
     auto core = std::make_unique<cd::stream_core>(cd::direction::input, make_params(), ring);
     cd::stream_core* const driver = core.get();
-    in.open(std::move(core));
+    coaudio::detail::core_access::open(in, std::move(core));
     in.start();
 
     driver_report report;
@@ -548,7 +548,7 @@ TEST_CASE("audio thread: output callbacks neither allocate nor lock", "[contract
     coaudio::output_stream out(io.get_executor());
     auto core = std::make_unique<cd::stream_core>(cd::direction::output, make_params(), ring);
     cd::stream_core* const driver = core.get();
-    out.open(std::move(core));
+    coaudio::detail::core_access::open(out, std::move(core));
     out.start();
 
     std::atomic<std::uint64_t> written{0};

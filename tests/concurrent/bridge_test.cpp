@@ -136,7 +136,7 @@ struct rig {
     {
         auto core = std::make_unique<cd::stream_core>(Dir, p, ring_frames);
         driver = core.get();
-        stream.open(std::move(core));
+        coaudio::detail::core_access::open(stream, std::move(core));
         if (start) stream.start();
     }
 

@@ -331,7 +331,7 @@ TEST_CASE("a ten-minute file streams into a stream a block at a time, with flat 
     coaudio::output_stream out(io);
     auto core = std::make_unique<cd::stream_core>(cd::direction::output, params(), 8192);
     cd::stream_core* driver = core.get();
-    out.open(std::move(core));
+    coaudio::detail::core_access::open(out, std::move(core));
     auto file = coaudio::sound_file::open(path);
 
     // The driver: plays the callback as fast as the ring allows, never
@@ -397,7 +397,7 @@ TEST_CASE("ten minutes from a stream go to a file a block at a time, with flat m
     coaudio::input_stream in(io);
     auto core = std::make_unique<cd::stream_core>(cd::direction::input, params(), 8192);
     cd::stream_core* driver = core.get();
-    in.open(std::move(core));
+    coaudio::detail::core_access::open(in, std::move(core));
     auto file = coaudio::sound_file::create(path, rate, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
 
     // The driver: captures as fast as the ring has room, never overflowing it.

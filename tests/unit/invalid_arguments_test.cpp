@@ -139,7 +139,7 @@ TEST_CASE("configurations and lookups with invalid values are refused")
     coaudio::input_stream in(io);
     CHECK_THROWS_AS(dev.open(in, {.channels = 0}), std::system_error);
     CHECK_FALSE(in.is_open());
-    CHECK_THROWS_AS(in.open(std::unique_ptr<coaudio::detail::stream_core>()), std::system_error);
+    CHECK_THROWS_AS(coaudio::detail::core_access::open(in, nullptr), std::system_error);
     std::error_code ec;
     coaudio::device(-1, ec);
     CHECK(ec == coaudio::errc::device_not_found);

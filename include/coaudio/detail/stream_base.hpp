@@ -30,6 +30,20 @@ namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE::detail {
 /// the same stream runs on another thread; otherwise initiate it on the
 /// stream's executor (`asio::dispatch(s.get_executor(), ...)`, or a strand).
 /// The completion handler runs on the executor either way.
+/// The detail hook through which a stream adopts a core whose callback the
+/// caller drives itself (`virtual_device`, tests): see `stream_core::process`.
+/// Not part of the public interface, as Asio keeps its services' hooks.
+struct core_access {
+    template <class Stream>
+    static void open(Stream& stream, std::unique_ptr<stream_core> c)
+    {
+        std::error_code ec;
+        stream.close();
+        stream.adopt(std::move(c), ec);
+        throw_if(ec, "coaudio: open");
+    }
+};
+
 template <class Executor, direction Dir>
 class stream_base {
     static constexpr bool reads = has_input(Dir);
@@ -112,16 +126,6 @@ public:
             c = stream_core::open(Dir, &cfg, &cfg, ec, why);
         if (!ec) adopt(std::move(c), ec);
         diag.assign(std::move(why));
-    }
-
-    /// Adopts a core whose callback the caller drives itself (tests, virtual
-    /// devices): see `stream_core::process`.
-    void open(std::unique_ptr<stream_core> c)
-    {
-        std::error_code ec;
-        close();
-        adopt(std::move(c), ec);
-        throw_if(ec, "coaudio: open");
     }
 
     /// The executor the stream's operations run on by default.
@@ -399,6 +403,7 @@ public:
 protected:
     template <class Ex1, direction>
     friend class stream_base;
+    friend struct core_access;
 
     // Hands the core over (converting moves). The stream must be idle.
     std::shared_ptr<stream_core> release_core() noexcept
