@@ -5,11 +5,14 @@
 
 #include "interpose.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -234,6 +237,33 @@ struct run_request {
 };
 
 inline constexpr double no_figure = std::numeric_limits<double>::quiet_NaN();
+
+/// Median of the values that are numbers; NaN when none is.
+inline double median(std::vector<double> v)
+{
+    std::erase_if(v, [](double x) { return std::isnan(x); });
+    if (v.empty()) return no_figure;
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/// `v` with `decimals` decimals, or a dash for no figure.
+inline std::string fmt(double v, int decimals)
+{
+    if (std::isnan(v)) return "–";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    return buf;
+}
+
+/// True when `key` is in the comma-separated `list`, or the list is empty
+/// (the command line's `--only`: nothing named means everything).
+inline bool listed(const std::string& list, const std::string& key)
+{
+    if (list.empty()) return true;
+    return ("," + list + ",").find("," + key + ",") != std::string::npos;
+}
 
 /// What one run measured, in the units the report uses.
 struct run_record {

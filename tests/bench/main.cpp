@@ -154,9 +154,7 @@ options parse(int argc, char** argv)
 
 bool selected(const options& o, const std::string& key)
 {
-    if (o.only.empty()) return true;
-    const std::string list = "," + o.only + ",";
-    return list.find("," + key + ",") != std::string::npos;
+    return listed(o.only, key);
 }
 bool selected(const options& o, variant_kind k)
 {
@@ -178,16 +176,6 @@ double percentile(std::vector<double> v, double p)
     const auto rank =
         static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
     return v[std::clamp<std::size_t>(rank, 1, v.size()) - 1];
-}
-
-/// Median of the values that are numbers; NaN when none is.
-double median(std::vector<double> v)
-{
-    std::erase_if(v, [](double x) { return std::isnan(x); });
-    if (v.empty()) return no_figure;
-    std::sort(v.begin(), v.end());
-    const std::size_t n = v.size();
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 struct figures {
@@ -555,14 +543,6 @@ struct group_key {
 const char* driver_name(driver_kind d)
 {
     return d == driver_kind::synthetic ? "synthetic" : "jack";
-}
-
-std::string fmt(double v, int decimals)
-{
-    if (std::isnan(v)) return "–";
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-    return buf;
 }
 
 /// Two significant-ish decimals for small figures, none for large ones.

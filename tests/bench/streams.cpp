@@ -647,26 +647,8 @@ bool selected(const options& o, const cell& c)
     // mono stream survive a larger buffer, but a mono Pa_WriteStream corrupts
     // PortAudio's heap. So the blocking loop is an input row only.
     if (c.kind == how::blocking && c.dir != way::input) return false;
-    if (o.only.empty()) return true;
-    const std::string list = "," + o.only + ",";
-    return list.find(std::string(",") + how_key(c.kind) + ",") != std::string::npos ||
-           list.find(std::string(",") + way_name(c.dir) + "-" + how_key(c.kind) + ",") !=
-               std::string::npos;
-}
-
-double median_of(std::vector<double> v)
-{
-    std::sort(v.begin(), v.end());
-    const std::size_t n = v.size();
-    return n == 0 ? no_figure : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-std::string figure(double v, int decimals = 1)
-{
-    if (std::isnan(v)) return "–";
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-    return buf;
+    return listed(o.only, how_key(c.kind)) ||
+           listed(o.only, std::string(way_name(c.dir)) + "-" + how_key(c.kind));
 }
 
 struct samples {
@@ -830,19 +812,19 @@ int main(int argc, char** argv)
                     return it == table.end() ? nullptr : &it->second;
                 };
                 const samples* base = at(how::condvar);
-                const double base_cpu = base != nullptr ? median_of(base->cpu) : no_figure;
+                const double base_cpu = base != nullptr ? median(base->cpu) : no_figure;
                 for (how h : hows) {
                     const samples* s = at(h);
                     if (s == nullptr) continue;
-                    const double m = median_of(s->cpu);
+                    const double m = median(s->cpu);
                     std::string range = "–";
                     if (!s->cpu.empty())
-                        range = figure(*std::min_element(s->cpu.begin(), s->cpu.end())) + "–" +
-                                figure(*std::max_element(s->cpu.begin(), s->cpu.end()));
+                        range = fmt(*std::min_element(s->cpu.begin(), s->cpu.end()), 1) + "–" +
+                                fmt(*std::max_element(s->cpu.begin(), s->cpu.end()), 1);
                     std::printf("| %s: %s | %s | %d | %s | %s | %s | %llu | %llu |\n", way_name(w),
-                                label(w, h).c_str(), load.c_str(), block, figure(m).c_str(),
+                                label(w, h).c_str(), load.c_str(), block, fmt(m, 1).c_str(),
                                 range.c_str(),
-                                h == how::condvar ? "1" : figure(m / base_cpu, 2).c_str(),
+                                h == how::condvar ? "1" : fmt(m / base_cpu, 2).c_str(),
                                 static_cast<unsigned long long>(s->lost),
                                 static_cast<unsigned long long>(s->xruns));
                 }
