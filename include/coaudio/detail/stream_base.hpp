@@ -396,8 +396,7 @@ public:
     template <class Token = default_token_t<executor_type>>
     requires writes auto async_drain(Token&& token = Token{})
     {
-        return launch<transfer_kind::drain, false>(interleaved_target<asio::const_buffer>{{}, 0},
-                                                   true, {}, std::forward<Token>(token));
+        return launch<false>(drain_transfer{}, {}, std::forward<Token>(token));
     }
 
 protected:
@@ -440,15 +439,24 @@ protected:
     std::shared_ptr<stream_impl<executor_type>> impl_;
 
 private:
-    template <transfer_kind Kind, bool CountFrames, class Target, class Token>
-    auto launch(Target target, bool all, std::error_code precheck, Token&& token)
+    template <bool CountFrames, class Machine, class Token>
+    auto launch(Machine machine, std::error_code precheck, Token&& token)
     {
-        using signature = std::conditional_t<Kind == transfer_kind::drain, void(error_code),
-                                             void(error_code, std::size_t)>;
+        using signature =
+            std::conditional_t<Machine::has_count, void(error_code, std::size_t), void(error_code)>;
         return asio::async_compose<Token, signature>(
-            transfer_op<executor_type, Target, Kind, CountFrames>(impl_, std::move(target), all,
-                                                                  precheck),
+            transfer_op<executor_type, Machine, CountFrames>(impl_, std::move(machine), precheck),
             token, ex_);
+    }
+
+    // The machine of a read or a write of `target`.
+    template <transfer_kind Kind, bool CountFrames, class Target, class Token>
+    auto launch_transfer(Target target, bool all, std::error_code precheck, Token&& token)
+    {
+        using machine = std::conditional_t<Kind == transfer_kind::read, read_transfer<Target>,
+                                           write_transfer<Target>>;
+        return launch<CountFrames>(machine(std::move(target), all), precheck,
+                                   std::forward<Token>(token));
     }
 
     const stream_params* channel_params(transfer_kind kind) const noexcept
@@ -470,8 +478,8 @@ private:
         } else {
             ec = make_error_code(errc::not_open);
         }
-        return launch<Kind, false>(interleaved_target<Buffers>{buffers, frames}, false, ec,
-                                   std::forward<Token>(token));
+        return launch_transfer<Kind, false>(interleaved_target<Buffers>{buffers, frames}, false, ec,
+                                            std::forward<Token>(token));
     }
 
     // The precondition of the typed operations: matching type, whole frames.
@@ -491,8 +499,8 @@ private:
         const stream_params* p = channel_params(Kind);
         std::error_code ec = check_samples<T>(p, samples);
         const std::size_t frames = ec ? 0 : samples / static_cast<std::size_t>(p->channels);
-        return launch<Kind, true>(interleaved_target<Buffer>{buffer, frames}, true, ec,
-                                  std::forward<Token>(token));
+        return launch_transfer<Kind, true>(interleaved_target<Buffer>{buffer, frames}, true, ec,
+                                           std::forward<Token>(token));
     }
 
     template <transfer_kind Kind, class T, class U, class Token>
@@ -509,8 +517,8 @@ private:
         const std::size_t frames = channels.empty() ? 0 : channels[0].size();
         for (const auto& ch : channels)
             if (!ec && ch.size() != frames) ec = make_error_code(errc::not_whole_frames);
-        return launch<Kind, true>(planar_target<U>{channels, ec ? 0 : frames}, true, ec,
-                                  std::forward<Token>(token));
+        return launch_transfer<Kind, true>(planar_target<U>{channels, ec ? 0 : frames}, true, ec,
+                                           std::forward<Token>(token));
     }
 
     std::error_code start_impl()
