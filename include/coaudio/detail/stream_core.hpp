@@ -7,6 +7,7 @@
 
 #include <coaudio/detail/control_thread.hpp>
 #include <coaudio/detail/direction_bridge.hpp>
+#include <coaudio/detail/jack_settle.hpp>
 #include <coaudio/detail/lockfree.hpp>
 #include <coaudio/detail/open_params.hpp>
 #include <coaudio/detail/stream_params.hpp>
@@ -326,10 +327,12 @@ public:
         state_.store(static_cast<int>(run_state::running), std::memory_order_release);
         if (pa_ == nullptr) return {};
         std::error_code ec = on_control_thread(
-            [](PaStream* pa) {
+            [jack = jack_, period = host_period()](PaStream* pa) {
                 if (!Pa_IsStreamStopped(pa))
                     Pa_StopStream(pa); // finished: reset PortAudio's state first
-                return Pa_StartStream(pa);
+                const PaError e = Pa_StartStream(pa);
+                if (jack) jack_graph::changed(period); // connected
+                return e;
             },
             patience(), false);
         if (ec) state_.store(static_cast<int>(run_state::stopped), std::memory_order_release);
@@ -416,9 +419,15 @@ public:
         bool closed = true;
         if (pa_ != nullptr) {
             const auto ec = on_control_thread(
-                [](PaStream* pa) {
-                    if (!Pa_IsStreamStopped(pa)) Pa_AbortStream(pa);
-                    return Pa_CloseStream(pa);
+                [jack = jack_, period = host_period()](PaStream* pa) {
+                    if (!Pa_IsStreamStopped(pa)) {
+                        Pa_AbortStream(pa);
+                        if (jack) jack_graph::changed(period); // disconnected
+                    }
+                    if (jack) jack_graph::settle();
+                    const PaError e = Pa_CloseStream(pa);
+                    if (jack) jack_graph::changed(period); // ports unregistered
+                    return e;
                 },
                 stuck ? std::chrono::steady_clock::duration::zero() : patience(), true);
             closed = ec != errc::host_not_responding;
@@ -482,6 +491,9 @@ private:
                 return nullptr;
             }
             Pa_SetStreamFinishedCallback(core->pa_, &stream_core::pa_finished);
+            core->jack_ = jack_graph::is_jack(r.pa_input() != nullptr ? r.pa_input()->device
+                                                                      : r.pa_output()->device);
+            if (core->jack_) jack_graph::changed(core->host_period()); // ports registered
             if (const PaStreamInfo* info = Pa_GetStreamInfo(core->pa_)) {
                 if (core->in_) {
                     core->in_->params.sample_rate = info->sampleRate;
@@ -497,6 +509,15 @@ private:
         }
         core->lib_ = std::move(lib);
         return core;
+    }
+
+    /// One cycle of the host, as far as it is known: the frames of the last
+    /// callback, else those asked for, else 1024.
+    std::chrono::duration<double> host_period() const noexcept
+    {
+        const stream_params p = (in_ ? *in_ : *out_).current_params();
+        const double frames = p.frames_per_block != 0 ? double(p.frames_per_block) : 1024.0;
+        return std::chrono::duration<double>(p.sample_rate > 0 ? frames / p.sample_rate : 0.0);
     }
 
     /// How long a caller waits for a control call before it reports
@@ -548,9 +569,12 @@ private:
             // part of the ring.
             direction_bridge* discard = fn == &Pa_AbortStream && out_ ? &*out_ : nullptr;
             ec = on_control_thread(
-                [fn, discard](PaStream* pa) {
+                [fn, discard, jack = jack_, period = host_period()](PaStream* pa) {
                     PaError e = paNoError;
-                    if (!Pa_IsStreamStopped(pa)) e = fn(pa);
+                    if (!Pa_IsStreamStopped(pa)) {
+                        e = fn(pa);
+                        if (jack) jack_graph::changed(period); // disconnected
+                    }
                     if (discard != nullptr && Pa_IsStreamStopped(pa) == 1)
                         discard->ring.commit_read(
                             discard->ring.prepare_read(discard->ring.capacity()).frames);
@@ -702,6 +726,7 @@ private:
     std::optional<direction_bridge> in_;
     std::optional<direction_bridge> out_;
     PaStream* pa_ = nullptr;
+    bool jack_ = false;        ///< on PortAudio's JACK host: see jack_graph
     library_ref lib_{nullptr}; ///< held by a core with a PortAudio stream behind it
     external_driver* driver_ = nullptr;
     single_writer_counter callbacks_;
