@@ -4,6 +4,8 @@
 // Distributed under the Boost Software License, Version 1.0.
 #include <coaudio/resample.hpp>
 
+#include <coaudio/level.hpp>
+
 #include "support/catch.hpp"
 #include "support/tone.hpp"
 
@@ -15,34 +17,6 @@
 
 namespace {
 
-/// Frequency from the rising zero crossings, each placed between its two
-/// samples by linear interpolation: exact to well under 0.01 Hz on a clean
-/// sine of a second.
-double frequency(std::span<const float> x, double rate)
-{
-    double first = -1, last = -1;
-    std::size_t periods = 0;
-    for (std::size_t i = 1; i < x.size(); ++i) {
-        if (x[i - 1] < 0.0f && x[i] >= 0.0f) {
-            const double t = double(i - 1) + double(x[i - 1]) / double(x[i - 1] - x[i]);
-            if (first < 0)
-                first = t;
-            else
-                ++periods;
-            last = t;
-        }
-    }
-    return periods == 0 ? 0.0 : double(periods) * rate / (last - first);
-}
-
-double rms(std::span<const float> x)
-{
-    double sum = 0;
-    for (float v : x)
-        sum += double(v) * double(v);
-    return std::sqrt(sum / double(x.size()));
-}
-
 /// The middle of a signal: the converter's edges (its filter starting and
 /// stopping) left out.
 std::span<const float> middle(const std::vector<float>& x)
@@ -53,8 +27,8 @@ std::span<const float> middle(const std::vector<float>& x)
 void check_tone(const std::vector<float>& out, double rate, double freq, double level)
 {
     INFO("rate " << rate);
-    CHECK(std::abs(frequency(middle(out), rate) - freq) < 1.0);
-    CHECK(std::abs(20 * std::log10(rms(middle(out)) / level)) < 0.1);
+    CHECK(std::abs(test::interpolated_frequency(middle(out), rate) - freq) < 1.0);
+    CHECK(std::abs(20 * std::log10(coaudio::rms(middle(out)) / level)) < 0.1);
 }
 
 /// Converts `in` through one resampler in blocks of `block` input frames,
