@@ -140,14 +140,20 @@ public:
     /// Converts as much of `in` as fits into `out` (both interleaved, whole
     /// frames). Returns the frames written to `out`; `consumed` is set to the
     /// frames of `in` taken. Some input is held back in the filter: call again
-    /// with more input, or `flush()` at the end. Errors: `errc::not_open`,
-    /// `errc::not_whole_frames`, `std::errc::invalid_argument` (libsoxr).
+    /// with more input, or `flush()` at the end. An empty `in` does nothing. Errors:
+    /// `errc::not_open`, `errc::not_whole_frames`, `std::errc::invalid_argument` (libsoxr).
     std::size_t process(std::span<const float> in, std::span<float> out, std::size_t& consumed,
                         std::error_code& ec) noexcept
     {
         consumed = 0;
         if (auto e = check(in.size(), out.size())) {
             ec = e;
+            return 0;
+        }
+        // libsoxr reads a null input as the end of the signal: an empty span
+        // (whose data may be null) must not flush.
+        if (in.empty()) {
+            ec.clear();
             return 0;
         }
         return run(in.data(), in.size() / frame(), out, consumed, ec);

@@ -154,6 +154,13 @@ TEST_CASE("bad arguments give clear errors")
     r.process(std::span(buf).first(4), std::span(buf).first(6), used, ec);
     CHECK(ec == coaudio::errc::not_whole_frames);
 
+    // An empty input is not the end of the signal: nothing comes out.
+    std::vector<float> tone = test::sine(4800 * 3, 1000, 0.5, 48000);
+    std::vector<float> out(4800 * 3);
+    REQUIRE(r.process(tone, out, used, ec) < 1600);
+    CHECK(r.process(std::span<const float>(), out, used, ec) == 0);
+    CHECK_FALSE(ec);
+
     // Moved from, the old one is empty and the new one works.
     coaudio::resampler moved = std::move(r);
     CHECK_FALSE(r.is_open()); // NOLINT(bugprone-use-after-move): a moved-from resampler is empty
