@@ -14,24 +14,5 @@
 
 include_guard(GLOBAL)
 
-option(COAUDIO_WITH_SNDFILE "Offer coaudio::sndfile (coaudio/sndfile.hpp) when libsndfile is found" ON)
-
-if(COAUDIO_WITH_SNDFILE)
-    find_package(PkgConfig QUIET)
-    if(PKG_CONFIG_FOUND)
-        pkg_check_modules(COAUDIO_SNDFILE QUIET IMPORTED_TARGET GLOBAL sndfile)
-    endif()
-    if(COAUDIO_SNDFILE_FOUND)
-        add_library(coaudio_sndfile INTERFACE)
-        add_library(coaudio::sndfile ALIAS coaudio_sndfile)
-        set_target_properties(coaudio_sndfile PROPERTIES EXPORT_NAME sndfile)
-        target_link_libraries(coaudio_sndfile INTERFACE coaudio::coaudio PkgConfig::COAUDIO_SNDFILE)
-        target_compile_definitions(coaudio_sndfile INTERFACE COAUDIO_HAS_SNDFILE=1)
-        message(STATUS "coaudio: libsndfile ${COAUDIO_SNDFILE_VERSION}, so coaudio::sndfile, play_file and record")
-    else()
-        message(STATUS "coaudio: libsndfile not found (pkg-config module sndfile; Debian: libsndfile1-dev): "
-                       "building without coaudio::sndfile, play_file and record")
-    endif()
-else()
-    message(STATUS "coaudio: COAUDIO_WITH_SNDFILE is OFF: building without coaudio::sndfile")
-endif()
+include("${CMAKE_CURRENT_LIST_DIR}/coaudioOptional.cmake")
+coaudio_optional_component(sndfile sndfile COAUDIO_HAS_SNDFILE "play_file and record" libsndfile1-dev)

@@ -54,7 +54,7 @@ say() { printf '\n=== %s\n' "$*"; }
 # ---- Packages -------------------------------------------------------------------
 
 required_packages=(cmake make g++ clang pkg-config portaudio19-dev libasio-dev catch2 jackd2 tmux
-    libjack-jackd2-dev libsndfile1-dev valgrind sox libboost1.81-dev libasound2-dev git clang-format)
+    libjack-jackd2-dev libsndfile1-dev libsoxr-dev valgrind sox libboost1.81-dev libasound2-dev git clang-format)
 # The desktop servers' tiers (labels pulse, pipewire; tests/pulse/). Not
 # pipewire-alsa: Debian makes it conflict with pulseaudio, and both tiers reach
 # their server through ALSA's pulse plugin (libasound2-plugins).

@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -95,12 +96,24 @@ try {
     coaudio::output_stream out(io);
     {
         quiet_stderr quiet(!cli.verbose());
-        out.open({.device = dev.index,
-                  .channels = info.channels,
-                  .format = coaudio::sample_format::float32,
-                  .sample_rate = info.sample_rate,
-                  .latency = coaudio::latency_hint::high()},
-                 ec);
+        coaudio::stream_config cfg{.device = dev.index,
+                                   .channels = info.channels,
+                                   .format = coaudio::sample_format::float32,
+                                   .sample_rate = info.sample_rate,
+                                   .latency = coaudio::latency_hint::high()};
+        out.open(cfg, ec);
+#if defined(COAUDIO_HAS_SOXR) && COAUDIO_HAS_SOXR
+        // The device runs at its own rate; async_play_file converts the file to it.
+        if (ec == coaudio::errc::invalid_sample_rate) {
+            cfg.sample_rate = 0;
+            out.open(cfg, ec);
+        }
+#endif
+    }
+    if (!ec && std::abs(out.sample_rate() - info.sample_rate) > 0.5) {
+        std::printf("play_file: converting %g Hz to the device's %g Hz\n", info.sample_rate,
+                    out.sample_rate());
+        std::fflush(stdout);
     }
     if (ec) {
         std::fprintf(stderr, "play_file: device %d (%s) cannot play %s (%g Hz, %d channels): %s\n",

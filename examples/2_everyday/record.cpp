@@ -115,13 +115,20 @@ try {
     std::error_code ec;
     {
         quiet_stderr quiet(!cli.verbose());
-        in.open({.device = dev.index,
-                 .channels = channels,
-                 .format = coaudio::sample_format::float32,
-                 .sample_rate = opt.rate,
-                 .latency = coaudio::latency_hint::high(),
-                 .stall_timeout = opt.stall_timeout},
-                ec);
+        coaudio::stream_config cfg{.device = dev.index,
+                                   .channels = channels,
+                                   .format = coaudio::sample_format::float32,
+                                   .sample_rate = opt.rate,
+                                   .latency = coaudio::latency_hint::high(),
+                                   .stall_timeout = opt.stall_timeout};
+        in.open(cfg, ec);
+#if defined(COAUDIO_HAS_SOXR) && COAUDIO_HAS_SOXR
+        // The device runs at its own rate; async_record_file converts to --rate.
+        if (ec == coaudio::errc::invalid_sample_rate) {
+            cfg.sample_rate = 0;
+            in.open(cfg, ec);
+        }
+#endif
     }
     if (ec) {
         std::fprintf(stderr, "record: cannot open device %d (%s, %s) with %d channel%s: %s\n",
@@ -129,7 +136,8 @@ try {
                      channels == 1 ? "" : "s", ec.message().c_str());
         return exit_no_device;
     }
-    const double rate = in.sample_rate();
+    // The file's rate: the one asked for, which the device may not run at.
+    const double rate = opt.rate > 0 ? opt.rate : in.sample_rate();
 
     const int format = format_for(channels, rate);
 

@@ -48,7 +48,10 @@ public:
         case errc::no_default_device: return "no default audio device";
         case errc::invalid_config: return "invalid stream configuration";
         case errc::invalid_channels: return "invalid channel count";
-        case errc::invalid_sample_rate: return "sample rate not supported by the device";
+        case errc::invalid_sample_rate:
+            // The one place every refusal's words pass, with or without libsoxr.
+            return "sample rate not supported by the device (coaudio's one-shot and file "
+                   "operations convert rates when it is built with libsoxr)";
         case errc::invalid_format: return "sample format not supported by the device";
         case errc::invalid_latency: return "latency must be a non-negative number of seconds";
         case errc::ambiguous_device: return "device name matches more than one device";

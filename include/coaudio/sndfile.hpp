@@ -567,12 +567,14 @@ private:
 using file_result = std::tuple<std::error_code, std::uint64_t>;
 
 /// A stream and a file agree on channels and rate; libsndfile converts the
-/// samples, but nothing here resamples.
+/// samples. With libsoxr a float32 stream may run at another rate than the
+/// file's: the frames are converted on the way.
 inline std::error_code check_file_matches(const stream_params& p, const sound_file& f) noexcept
 {
     if (!f.is_open()) return make_error_code(errc::not_open);
     if (f.channels() != p.channels) return make_error_code(errc::invalid_channels);
-    if (std::abs(f.sample_rate() - p.sample_rate) > 0.5)
+    if (std::abs(f.sample_rate() - p.sample_rate) > 0.5 &&
+        !(converts_rates && p.format == sample_format::float32))
         return make_error_code(errc::invalid_sample_rate);
     return {};
 }
@@ -581,7 +583,10 @@ template <class T, class Stream>
 asio::awaitable<file_result> play_file_as(Stream& s, sound_file& f)
 {
     file_source<T> source(f);
-    co_return co_await play_from<T>(s, source, true);
+    if constexpr (std::is_same_v<T, float>)
+        co_return co_await play_at_rate(s, source, f.sample_rate(), f.channels());
+    else
+        co_return co_await play_from<T>(s, source, true);
 }
 
 template <class Stream>
@@ -602,7 +607,12 @@ template <class T, class Stream>
 asio::awaitable<file_result> record_file_as(Stream& s, sound_file& f, std::uint64_t frames)
 {
     file_sink<T> sink(f, frames);
-    co_return co_await record_into<T>(s, sink, frames, s.input_params().overflow_is_error, true);
+    const bool overflow_is_error = s.input_params().overflow_is_error;
+    if constexpr (std::is_same_v<T, float>)
+        co_return co_await record_at_rate(s, sink, frames, f.sample_rate(), f.channels(),
+                                          overflow_is_error);
+    else
+        co_return co_await record_into<T>(s, sink, frames, overflow_is_error, true);
 }
 
 template <class Stream>
@@ -626,14 +636,9 @@ inline asio::awaitable<std::tuple<std::error_code>> play_file_path(std::filesyst
     sound_file f = sound_file::open(path, ec);
     if (ec) co_return std::tuple{ec};
     basic_output_stream<asio::any_io_executor> s(co_await asio::this_coro::executor);
-    s.open({.device = o.device,
-            .channels = f.channels(),
-            .format = sample_format::float32,
-            .sample_rate = f.sample_rate(),
-            .frames_per_block = o.frames_per_block,
-            .latency = o.latency,
-            .ring_frames = oneshot_ring_frames(f.sample_rate())},
-           ec);
+    open_converting(
+        s, oneshot_config(o.device, f.channels(), f.sample_rate(), o.frames_per_block, o.latency),
+        ec);
     if (ec) co_return std::tuple{ec};
     auto [pec, n] = co_await play_file_on(s, f);
     (void)n;
@@ -647,17 +652,13 @@ inline asio::awaitable<file_result> record_file_path(std::filesystem::path path,
     std::error_code ec;
     // The stream first: a device that refuses the settings leaves no file behind.
     basic_input_stream<asio::any_io_executor> s(co_await asio::this_coro::executor);
-    s.open({.device = o.device,
-            .channels = channels,
-            .format = sample_format::float32,
-            .sample_rate = rate,
-            .frames_per_block = o.frames_per_block,
-            .latency = o.latency,
-            .ring_frames = oneshot_ring_frames(rate),
-            .overflow_is_error = o.overflow_is_error},
-           ec);
+    stream_config cfg = oneshot_config(o.device, channels, rate, o.frames_per_block, o.latency);
+    cfg.overflow_is_error = o.overflow_is_error;
+    open_converting(s, cfg, ec);
     if (ec) co_return file_result{ec, 0};
-    sound_file f = sound_file::create(path, s.sample_rate(), channels, o.format, ec);
+    // The file at the rate asked for; the device's own where none was.
+    sound_file f =
+        sound_file::create(path, rate > 0 ? rate : s.sample_rate(), channels, o.format, ec);
     if (ec) co_return file_result{ec, 0};
     auto [rec, n] = co_await record_file_on(s, f, frames);
     std::error_code close_ec;
@@ -671,8 +672,11 @@ inline asio::awaitable<file_result> record_file_path(std::filesystem::path path,
 /// and completes when its last frame has been heard.
 ///
 /// Opens a float32 stream at the file's rate with the file's channel count;
-/// libsndfile converts the samples. Nothing is resampled: a device that
-/// refuses the rate or the channels fails the operation.
+/// libsndfile converts the samples. A device that refuses the rate fails the
+/// operation, unless coaudio is built with libsoxr (coaudio::soxr): then the
+/// stream runs at the device's default rate and the frames are converted on
+/// the io thread (coaudio/resample.hpp). A device that refuses the channels
+/// fails it.
 ///
 /// Signature: `void(coaudio::error_code)`.
 /// Errors: those of `sound_file::open` (`std::errc::no_such_file_or_directory`,
@@ -701,7 +705,10 @@ auto async_play_file(ExecutionContext& ctx, std::filesystem::path path,
 
 /// Records `frames` frames from an input device into a new sound file,
 /// streaming a block at a time; the file's format comes from
-/// `options.format` or the file name. Lost input is written as silence, so
+/// `options.format` or the file name. The file is at `rate` (0: the device's
+/// default rate); a device that refuses `rate` fails the operation, unless
+/// coaudio is built with libsoxr: then the device runs at its default rate
+/// and the frames are converted on the io thread. Lost input is written as silence, so
 /// the file keeps time. The file is complete (header finished) when the
 /// operation completes, also after a cancellation or an error.
 ///
@@ -733,8 +740,11 @@ auto async_record_file(ExecutionContext& ctx, std::filesystem::path path, std::u
 
 /// Streams `file` from its read position to its end into `stream`, in the
 /// stream's format (float32, int32 or int16), and completes when the last
-/// frame has been heard. The file's channels and rate must be the stream's
-/// (`errc::invalid_channels`, `errc::invalid_sample_rate`). A stream that is
+/// frame has been heard. The file's channels must be the stream's
+/// (`errc::invalid_channels`), and so must its rate
+/// (`errc::invalid_sample_rate`), except on a float32 stream with libsoxr,
+/// where the frames are converted to the stream's rate; `frames_played`
+/// then counts the file's frames. A stream that is
 /// not running is pre-filled and started; at the end it has drained. Both
 /// must outlive the operation.
 ///
@@ -750,7 +760,9 @@ auto async_play_file(basic_output_stream<Executor>& stream, sound_file& file,
 
 /// Records `frames` frames from `stream` into `file`, in the stream's format
 /// (float32, int32 or int16), a block at a time. The file's channels and rate
-/// must be the stream's. A stream that is not running is started here and
+/// must be the stream's, except the rate on a float32 stream with libsoxr:
+/// the frames are converted to the file's rate, and `frames` counts the
+/// file's frames. A stream that is not running is started here and
 /// stopped at the end. Lost input is written as silence. The file stays open.
 ///
 /// Signature: `void(coaudio::error_code, std::uint64_t frames_written)`.

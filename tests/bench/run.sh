@@ -9,6 +9,7 @@
 #   bash tests/bench/run.sh --reps N        N repetitions (medians are taken over them)
 #   bash tests/bench/run.sh --streams-only  only the real streams on JACK (~12 min)
 #   bash tests/bench/run.sh --no-busy       the real streams on a quiet machine only
+#   bash tests/bench/run.sh --resample-only only the sample-rate conversion (~10 s)
 #
 # Then, with JACK, the real streams: coaudio's input, output and duplex
 # streams against a condvar, a naive asio::post and Pa_ReadStream, each
@@ -17,7 +18,9 @@
 #
 # The JACK runs need jackd and jack_lsp (jackd2); the benchmark starts one
 # private dummy server per block size (period = block) under a name of its
-# own, and stops it by PID. Instruction counts need valgrind. Without them
+# own, and stops it by PID. Where libsoxr is installed, the sample-rate
+# conversion's quality and cost are measured too (coaudio_bench_resample;
+# table in build/bench/resample.md). Instruction counts need valgrind. Without them
 # those parts are skipped. Progress goes to stderr; the full log, with
 # PortAudio's and JACK's chatter, is build/bench/bench.log.
 set -euo pipefail
@@ -30,6 +33,7 @@ usage() { sed -n '2,/^set /{/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"; }
 bench_args=()
 stream_args=()
 streams_only=no
+resample_only=no
 use_jack=yes
 use_callgrind=yes
 while (($#)); do
@@ -41,6 +45,7 @@ while (($#)); do
     --reps) [[ $# -ge 2 ]] || { usage >&2; exit 2; }; bench_args+=(--reps "$2"); stream_args+=(--reps "$2"); shift ;;
     --streams-only) streams_only=yes ;;
     --no-busy) stream_args+=(--load quiet) ;;
+    --resample-only) resample_only=yes ;;
     -h | --help) usage; exit 0 ;;
     *) echo "run.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
     esac
@@ -62,8 +67,21 @@ if [[ ! -f $build/CMakeCache.txt ]]; then
         -DCOAUDIO_TEST_JACK=OFF >"$build/configure.log" 2>&1 ||
         { cat "$build/configure.log" >&2; exit 1; }
 fi
-cmake --build "$build" --target coaudio_bench coaudio_bench_streams -j "$(nproc)" >"$build/build.log" 2>&1 ||
+targets=(coaudio_bench coaudio_bench_streams)
+[[ $resample_only == yes ]] && targets=()
+cmake --build "$build" --target help | grep -q coaudio_bench_resample && targets+=(coaudio_bench_resample)
+if ((${#targets[@]} == 0)); then
+    echo "run.sh: coaudio_bench_resample needs libsoxr (Debian: libsoxr-dev)" >&2
+    exit 1
+fi
+cmake --build "$build" --target "${targets[@]}" -j "$(nproc)" >"$build/build.log" 2>&1 ||
     { tail -n 60 "$build/build.log" >&2; exit 1; }
+if [[ -x $build/tests/bench/coaudio_bench_resample ]]; then
+    "$build/tests/bench/coaudio_bench_resample" | tee "$build/resample.md"
+    echo
+    echo "Table: $build/resample.md"
+    [[ $resample_only == yes ]] && exit 0
+fi
 
 if [[ $use_jack == yes ]]; then
     if jackd_path=$(command -v jackd) && lsp_path=$(command -v jack_lsp); then
