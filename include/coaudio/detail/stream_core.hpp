@@ -394,7 +394,9 @@ public:
     /// Returns once PortAudio has closed it, or when the patience of a
     /// control call has run out (at once, on a stream found stalled): the
     /// close then goes on on the control thread, which keeps the core (and
-    /// PortAudio's initialisation) until it is done.
+    /// PortAudio's initialisation) until it is done. On PortAudio's JACK host
+    /// it returns once the callback has stopped, and the control thread
+    /// closes the stream when JACK's graph has settled (see jack_graph).
     void close() noexcept
     {
         if (state() == run_state::closed) return;
@@ -418,18 +420,34 @@ public:
         }
         bool closed = true;
         if (pa_ != nullptr) {
+            const auto none = std::chrono::steady_clock::duration::zero();
+            const bool jack = jack_;
+            const auto period = host_period();
+            if (jack && !stuck) {
+                // The callback stops before close returns, as everywhere; the
+                // ports go once the graph has settled (jack_graph), on the
+                // control thread, so that the caller does not wait for that.
+                on_control_thread(
+                    [period](PaStream* pa) -> PaError {
+                        if (Pa_IsStreamStopped(pa) == 1) return paNoError;
+                        const PaError e = Pa_AbortStream(pa);
+                        jack_graph::changed(period); // disconnected
+                        return e;
+                    },
+                    patience(), true);
+            }
             const auto ec = on_control_thread(
-                [jack = jack_, period = host_period()](PaStream* pa) {
+                [jack, period](PaStream* pa) {
                     if (!Pa_IsStreamStopped(pa)) {
                         Pa_AbortStream(pa);
-                        if (jack) jack_graph::changed(period); // disconnected
+                        if (jack) jack_graph::changed(period);
                     }
                     if (jack) jack_graph::settle();
                     const PaError e = Pa_CloseStream(pa);
                     if (jack) jack_graph::changed(period); // ports unregistered
                     return e;
                 },
-                stuck ? std::chrono::steady_clock::duration::zero() : patience(), true);
+                stuck || jack ? none : patience(), true);
             closed = ec != errc::host_not_responding;
             pa_ = nullptr;
         }
