@@ -17,6 +17,7 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -58,25 +59,33 @@ struct reader_log {
     std::vector<std::uint64_t> positions; ///< capture position of each frame
     std::uint64_t position = 0;           ///< frames read plus frames reported lost
     std::uint64_t lost = 0;
-    std::vector<std::uint64_t> gaps;      ///< capture positions where a read reported loss
-    std::uint64_t ring_gaps = 0;          ///< gaps with no frames lost: the host's overruns
-    double first_time = 0, last_time = 0; ///< ADC times of reads' first frames
-    std::uint64_t first_timed = 0, last_timed = 0; ///< the positions of those frames
-    std::uint64_t stalled_at = 0; ///< the position when the reader stopped reading for a while
+    std::vector<std::uint64_t> gaps;     ///< capture positions where a read reported loss
+    std::vector<std::size_t> gap_frames; ///< indices in `frames` of the frames after those gaps
+    std::uint64_t ring_gaps = 0;         ///< gaps with no frames lost: the host's overruns
+    double last_time = 0;                ///< ADC time of the last read's first frame
+    std::uint64_t last_timed = 0;        ///< the position of that frame
+    std::uint64_t timed_steps = 0, time_errors = 0;
+    std::uint64_t dropped_at_end = 0; ///< the reader's `frames_dropped` once it had read all
+    std::uint64_t stalled_at = 0;     ///< the position when the reader stopped reading for a while
 
     void add(const coaudio::capture_reader& r, std::span<const float> got)
     {
         const coaudio::read_status s = r.last_read();
         if (s.discontinuous()) {
+            gap_frames.push_back(frames.size());
             if (s.frames_lost == 0) ++ring_gaps;
             gaps.push_back(position);
             position += s.frames_lost;
             lost += s.frames_lost;
         }
         if (s.input_time != 0) {
-            if (first_time == 0) {
-                first_time = s.input_time;
-                first_timed = position;
+            // From one read to the next, with no gap between, the time
+            // advances as the frames do (JACK's clock is interpolated: to
+            // within a few periods, not to the sample).
+            if (last_time != 0 && !s.discontinuous()) {
+                ++timed_steps;
+                const double frames_apart = double(position - last_timed) / rate;
+                if (std::abs(s.input_time - last_time - frames_apart) > 0.1) ++time_errors;
             }
             last_time = s.input_time;
             last_timed = position;
@@ -118,6 +127,7 @@ asio::awaitable<void> read_capture(coaudio::capture_reader& r, reader_log& log, 
             co_await timer.async_wait(use_awaitable);
         }
     }
+    log.dropped_at_end = r.counters().frames_dropped;
 }
 
 // The frames after the first ramp sample follow the ramp, except where a gap
@@ -127,7 +137,8 @@ std::uint64_t ramp_breaks(const reader_log& log)
     std::uint64_t breaks = 0;
     for (std::size_t i = 1; i < log.frames.size(); ++i) {
         if (log.frames[i - 1] == 0.0f) continue; // silence before the ramp arrived
-        if (log.positions[i] != log.positions[i - 1] + 1) continue; // a reported gap
+        if (std::find(log.gap_frames.begin(), log.gap_frames.end(), i) != log.gap_frames.end())
+            continue; // a reported gap: the ramp goes on after what was lost
         if (log.frames[i] != test::ramp_sample(test::ramp_index(log.frames[i - 1]) + 1)) ++breaks;
     }
     return breaks;
@@ -150,7 +161,9 @@ std::uint64_t differences(const reader_log& log, const reader_log& reference)
 
 } // namespace
 
-TEST_CASE("three readers at three paces, one stalling for 2 s")
+// [realtime]: it judges the audio and its times, which needs the program to
+// keep pace with the server; under valgrind it cannot (ASan runs it).
+TEST_CASE("three readers at three paces, one stalling for 2 s", "[realtime]")
 {
     ramp_loopback l;
     coaudio::capture_hub hub(l.stream);
@@ -192,18 +205,20 @@ TEST_CASE("three readers at three paces, one stalling for 2 s")
     CHECK(differences(slow_log, fast_log) == 0);
     CHECK(ramp_breaks(fast_log) == 0);
     CHECK(fast_log.gaps == slow_log.gaps);
-    // Each read's time is its first frame's: over the run the times advance
-    // as the frames do (JACK's clock is interpolated, so not to the sample).
-    const double frames_apart = double(fast_log.last_timed - fast_log.first_timed) / rate;
-    CHECK(frames_apart > 4);
-    CHECK(std::abs(fast_log.last_time - fast_log.first_time - frames_apart) < 0.05);
+    // Each read's time is its first frame's.
+    CHECK(fast_log.timed_steps > 100);
+    CHECK(fast_log.time_errors == 0);
+    CHECK(staller_log.time_errors == 0);
 
     // The staller lost about 1.5 s of its own, reported once, exactly where
     // its full buffer began to drop; what it got is what the others got at
     // the same place, and got + lost covers the same span.
     const std::uint64_t own_gaps = staller_log.gaps.size() - staller_log.ring_gaps;
     CHECK(own_gaps == 1);
-    CHECK(staller_log.lost == staller.counters().frames_dropped);
+    // Every loss reported was counted; one that no frame followed before it
+    // finished (on a slow machine) is counted and not yet reported.
+    CHECK(staller_log.lost <= staller_log.dropped_at_end);
+    CHECK(staller_log.lost + std::uint64_t(rate) / 10 >= staller_log.dropped_at_end);
     CHECK(staller_log.lost > std::uint64_t(rate));
     CHECK(staller_log.frames.size() + staller_log.lost == total);
     CHECK(differences(staller_log, fast_log) == 0);
@@ -243,6 +258,8 @@ TEST_CASE("readers come and go while the capture streams")
             CHECK(ramp_breaks(guest_log) == 0);
             if (round % 2 == 1) {
                 // One that goes with a read parked: the read is aborted.
+                while (guest.frames_available() >= block)
+                    co_await guest.async_read_frames(std::span(buf), use_awaitable);
                 std::optional<std::error_code> parked;
                 guest.async_read_frames(std::span(buf),
                                         [&](coaudio::error_code ec, std::size_t) { parked = ec; });
@@ -305,22 +322,31 @@ TEST_CASE("a parked reader read is cancelled on its own")
 
         // A per-operation cancellation ends the parked read, keeping what it
         // had; the next read goes on from there with nothing lost.
+        // (A host overrun may end it first, with success; then again.)
         asio::cancellation_signal signal;
         std::optional<std::pair<std::error_code, std::size_t>> result;
-        r.async_read_frames(
-            std::span(second),
-            asio::bind_cancellation_slot(signal.slot(), [&](coaudio::error_code ec, std::size_t n) {
-                result.emplace(ec, n);
-            }));
-        asio::steady_timer t(l.io, 100ms);
-        co_await t.async_wait(use_awaitable);
-        CHECK(!result);
+        for (int attempt = 0; attempt < 10; ++attempt) {
+            if (result) {
+                CHECK(!result->first);
+                log.add(r, std::span(second).first(result->second));
+                result.reset();
+            }
+            r.async_read_frames(std::span(second),
+                                asio::bind_cancellation_slot(
+                                    signal.slot(), [&](coaudio::error_code ec, std::size_t n) {
+                                        result.emplace(ec, n);
+                                    }));
+            // Long enough for the pump to wake it.
+            for (int i = 0; i < 5; ++i)
+                co_await asio::post(l.io, use_awaitable);
+            if (!result) break;
+        }
+        REQUIRE(!result);
         signal.emit(asio::cancellation_type::terminal);
         for (int i = 0; i < 20 && !result; ++i)
             co_await asio::post(l.io, use_awaitable);
         REQUIRE(result);
         CHECK(result->first == test::operation_aborted());
-        CHECK(result->second > 0);
         CHECK(result->second < second.size());
         log.add(r, std::span(second).first(result->second));
 
@@ -338,7 +364,7 @@ TEST_CASE("a parked reader read is cancelled on its own")
         REQUIRE(result);
         CHECK(result->first == test::operation_aborted());
         log.add(r, std::span(more).first(result->second));
-        t.expires_after(50ms);
+        asio::steady_timer t(l.io, 50ms);
         co_await t.async_wait(use_awaitable);
         CHECK(others == std::error_code());
 
