@@ -35,7 +35,9 @@ class basic_capture_reader;
 ///
 /// Destroying the hub completes the parked reads with `operation_aborted`;
 /// destroying or closing the stream makes them fail as a stream read would.
-/// Either may go first. Movable, not copyable.
+/// Either may go first. A stream may be moved (its reads go along), but not
+/// to another executor type while a hub is attached: such a move needs an
+/// idle stream. Movable, not copyable.
 template <class Executor = asio::any_io_executor>
 class basic_capture_hub {
 public:

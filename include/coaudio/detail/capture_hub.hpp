@@ -187,7 +187,8 @@ struct hub_state {
     {
     }
 
-    bool usable() const noexcept { return !closed && impl && impl->core->is_open(); }
+    // A stream moved to another executor type leaves its io state without a core.
+    bool usable() const noexcept { return !closed && impl && impl->core && impl->core->is_open(); }
 
     /// Starts the pump unless it runs: one read of the stream at a time, on
     /// the stream's executor, for as long as it succeeds.
