@@ -6,7 +6,12 @@
 // (PortAudio's audio thread only fills the ring and rings the doorbell).
 //
 //   meter [--device NAME|INDEX] [--channels N] [--rate HZ] [--block FRAMES]
+//         [--record FILE]
 //   meter --list        meter --help
+//
+// With --record the meter and a recorder share one capture: a capture hub
+// drains the stream, and each reads it at its own pace through a reader of
+// its own, so a slow disk never holds back the bars (needs libsndfile).
 //
 // `q` quits, as do Ctrl-C, SIGTERM and SIGHUP; the terminal is restored
 // however the meter ends. When standard output is not a terminal the meter
@@ -16,6 +21,9 @@
 // and later); keys come as the console's input records, which Asio waits for
 // on the console's input handle; and a closed pipe is noticed at the next write.
 #include <coaudio/coaudio.hpp>
+#if defined(COAUDIO_HAS_SNDFILE)
+#  include <coaudio/sndfile.hpp>
+#endif
 
 #include <asio.hpp>
 
@@ -73,6 +81,7 @@ struct options {
     std::optional<double> interval_ms;
     double seconds = 0; // 0: until asked to quit
     bool list = false;
+    std::optional<std::string> record; // a sound file to record into as well
 };
 
 constexpr const char* usage_text = R"(usage: meter [options]
@@ -90,6 +99,9 @@ Keys: q quits, r resets the peak holds. Ctrl-C, SIGTERM and SIGHUP quit too.
   --interval MS       redraw interval (default: 33 ms on a terminal, otherwise
                       1000 ms: one line per interval)
   --seconds S         quit after S seconds (default: run until asked to quit)
+  --record FILE       record what is metered into FILE as well (.wav, .flac,
+                      ...: whatever libsndfile writes; lost input is written
+                      as silence, so the file keeps time)
 
 When standard output is not a terminal, each interval prints one line:
   time=1.000 rms=-9.03,-9.03 peak=-6.02,-6.02 hold=-6.02,-6.02 clip=0,0 overflows=0 dropped=0
@@ -385,7 +397,8 @@ public:
     meter(asio::io_context& io, coaudio::input_stream& mic, coaudio::device_info dev, bool terminal,
           bool keys, clock_type::duration interval, double seconds)
         : io_(io), mic_(mic), dev_(std::move(dev)), terminal_(terminal), interval_(interval),
-          seconds_(seconds), acc_(mic.channels()), timer_(io), signals_(io, SIGINT, SIGTERM),
+          seconds_(seconds), acc_(mic.channels()), hub_(mic), levels_(hub_.make_reader()),
+          timer_(io), signals_(io, SIGINT, SIGTERM),
           rms_(static_cast<std::size_t>(mic.channels()), minus_inf), peak_(rms_),
           holds_(rms_.size())
     {
@@ -451,6 +464,24 @@ public:
         return status_;
     }
 
+#if defined(COAUDIO_HAS_SNDFILE)
+    /// Records every frame into `file` as well, through a reader of its own.
+    /// Call before `run`.
+    void record(coaudio::sound_file& file)
+    {
+        // Two seconds of room: a slow write costs the recording nothing, and
+        // the bars never wait for the disk.
+        recorder_.emplace(hub_.make_reader(static_cast<std::size_t>(2 * mic_.sample_rate())));
+        spawn(write_file(file));
+    }
+
+    /// Frames written so far, silence for lost input included.
+    std::uint64_t frames_recorded() const noexcept
+    {
+        return recorded_;
+    }
+#endif
+
     /// Whether `q` and `r` are read.
     bool reads_keys() const noexcept
     {
@@ -491,11 +522,11 @@ private:
 #if !defined(_WIN32)
         if (output_) output_->cancel();
 #endif
-        // The pending read completes with operation_aborted. The stream is
-        // closed later, by its owner, once the terminal has been restored:
-        // closing a stream whose server has gone can block for a long time.
-        std::error_code ignored;
-        mic_.cancel(ignored);
+        // The pending reads complete with operation_aborted; a recorder still
+        // gets what its reader holds. The stream is closed later, by its
+        // owner, once the terminal has been restored: closing a stream whose
+        // server has gone can block for a long time.
+        hub_.close();
     }
 
     // Drains whatever the ring holds, however the host sized its blocks.
@@ -504,7 +535,7 @@ private:
         const std::size_t frames = std::max<std::size_t>(mic_.ring_capacity(), 1024);
         std::vector<float> block(frames * static_cast<std::size_t>(mic_.channels()));
         for (;;) {
-            auto [ec, bytes] = co_await mic_.async_read_some(
+            auto [ec, bytes] = co_await levels_.async_read_some(
                 asio::buffer(block), coaudio::as_tuple(asio::use_awaitable));
             if (quitting_) co_return;
             if (ec) {
@@ -514,6 +545,41 @@ private:
             acc_.add(std::span(block).first(bytes / sizeof(float)));
         }
     }
+
+#if defined(COAUDIO_HAS_SNDFILE)
+    // Writes what the recorder's reader gets, and silence where it lost
+    // frames. After `quit` it still writes what its reader holds, then ends.
+    asio::awaitable<void> write_file(coaudio::sound_file& file)
+    {
+        const auto channels = static_cast<std::size_t>(mic_.channels());
+        std::vector<float> block(4096 * channels);
+        std::vector<float> silence;
+        for (;;) {
+            auto [ec, frames] = co_await recorder_->async_read_frames(
+                std::span(block), coaudio::as_tuple(asio::use_awaitable));
+            std::error_code wec;
+            for (std::uint64_t lost = recorder_->last_read().frames_lost; lost > 0 && !wec;) {
+                const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(lost, 4096));
+                silence.resize(block.size());
+                const std::size_t put =
+                    file.write_frames(std::span<const float>(silence).first(n * channels), wec);
+                recorded_ += put;
+                lost -= put;
+            }
+            if (!wec && frames > 0)
+                recorded_ +=
+                    file.write_frames(std::span<const float>(block).first(frames * channels), wec);
+            if (wec) {
+                quit(exit_failed, "cannot write the recording: " + wec.message());
+                co_return;
+            }
+            if (ec) {
+                if (!quitting_) quit(exit_failed, "recording stopped: " + ec.message());
+                co_return;
+            }
+        }
+    }
+#endif
 
     // Redraws on deadlines that advance by a fixed step, so the rate stays
     // steady whatever the block size; after a stall it resumes from now.
@@ -824,6 +890,12 @@ private:
     clock_type::duration interval_;
     double seconds_;
     coaudio::level_accumulator acc_;
+    coaudio::capture_hub hub_;       // the one capture, shared by the bars and the recorder
+    coaudio::capture_reader levels_; // what the bars read
+#if defined(COAUDIO_HAS_SNDFILE)
+    std::optional<coaudio::capture_reader> recorder_; // with --record
+    std::uint64_t recorded_ = 0;
+#endif
     asio::steady_timer timer_;
     asio::signal_set signals_;
 #if defined(_WIN32)
@@ -871,7 +943,20 @@ int run(int argc, char** argv)
     cli.whole("--block", opt.block, 1, 8192);
     cli.number("--interval", opt.interval_ms, {.min = 5, .max = 60000});
     cli.number("--seconds", opt.seconds, {.min = 0, .max = 1e9});
+    cli.text("--record", opt.record);
     cli.parse(argc, argv);
+#if defined(COAUDIO_HAS_SNDFILE)
+    if (opt.record) {
+        std::error_code format_ec;
+        coaudio::file_format_for(*opt.record, 2, 48000, format_ec);
+        if (format_ec)
+            cli.usage_error("cannot write " + *opt.record +
+                            " in that format: " + format_ec.message());
+    }
+#else
+    if (opt.record)
+        cli.usage_error("--record needs libsndfile, and this meter was built without it");
+#endif
 
     examples::require_descriptors(cli);
     examples::quiet_stderr quiet(!cli.verbose());
@@ -919,6 +1004,23 @@ int run(int argc, char** argv)
 
     quiet.release();
 
+#if defined(COAUDIO_HAS_SNDFILE)
+    coaudio::sound_file take;
+    if (opt.record) {
+        const int file_format =
+            coaudio::file_format_for(*opt.record, mic.channels(), mic.sample_rate(), ec);
+        if (!ec)
+            take = coaudio::sound_file::create(*opt.record, mic.sample_rate(), mic.channels(),
+                                               file_format, ec);
+        if (ec) {
+            std::fprintf(stderr, "meter: cannot create %s: %s\n", opt.record->c_str(),
+                         ec.message().c_str());
+            return examples::finish("meter", exit_failed);
+        }
+    }
+    std::uint64_t recorded = 0;
+#endif
+
 #if defined(_WIN32)
     // Bars only where the console takes ANSI sequences; elsewhere plain lines.
     const bool terminal = ::_isatty(1) != 0 && console_takes_ansi();
@@ -939,10 +1041,30 @@ int run(int argc, char** argv)
         // The meter first, so that its signal_set catches Ctrl-C before the
         // terminal is changed; the guard goes first, whatever ends the run.
         meter m(io, mic, *dev, terminal, keys, interval, opt.seconds);
+#if defined(COAUDIO_HAS_SNDFILE)
+        if (take.is_open()) m.record(take);
+#endif
         terminal_guard guard(keys, terminal && owns_terminal(1));
         status = m.run();
         failure = m.failure();
+#if defined(COAUDIO_HAS_SNDFILE)
+        recorded = m.frames_recorded();
+#endif
     }
+#if defined(COAUDIO_HAS_SNDFILE)
+    if (take.is_open()) {
+        take.close(ec);
+        if (ec) {
+            std::fprintf(stderr, "meter: cannot finish %s: %s\n", opt.record->c_str(),
+                         ec.message().c_str());
+            status = exit_failed;
+        } else {
+            std::printf("meter: recorded %llu frames (%.3f s) to %s\n",
+                        static_cast<unsigned long long>(recorded),
+                        double(recorded) / mic.sample_rate(), opt.record->c_str());
+        }
+    }
+#endif
     if (!failure.empty()) std::fprintf(stderr, "meter: %s\n", failure.c_str());
     return examples::finish("meter", status);
 }

@@ -3,6 +3,7 @@
 #ifndef COAUDIO_COAUDIO_HPP
 #define COAUDIO_COAUDIO_HPP
 
+#include <coaudio/capture_hub.hpp>
 #include <coaudio/config.hpp>
 #include <coaudio/device.hpp>
 #include <coaudio/duplex_stream.hpp>

@@ -18,13 +18,16 @@
 //     path ran on the audio thread, not only the no-waiter fast path).
 // A positive control on the same thread proves that the interposers count.
 // Distributed under the Boost Software License, Version 1.0.
+#include <coaudio/capture_hub.hpp>
 #include <coaudio/input_stream.hpp>
 #include <coaudio/output_stream.hpp>
 
 #include "support/catch.hpp"
 
 #include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include <atomic>
@@ -418,56 +421,33 @@ void check_audited(const driver_report& r)
     CHECK(r.bad_frames == 0);
 }
 
-bool run_io(asio::io_context& io, asio::awaitable<void> aw,
-            std::chrono::steady_clock::duration limit)
-{
-    bool finished = false;
-    std::exception_ptr ex;
-    asio::co_spawn(io, std::move(aw), [&](std::exception_ptr e) {
-        finished = true;
-        ex = e;
-        io.stop();
-    });
-    io.run_for(limit);
-    if (ex) std::rethrow_exception(ex);
-    return finished;
-}
-
-} // namespace
-
-TEST_CASE("audio thread: the probes are armed", "[contract]")
-{
-    REQUIRE(probe::armed_at_startup);
-    REQUIRE(probe::arm());
-    // Not counting on this thread: nothing moves.
-    const probe::counts before = probe::snapshot();
-    auto p = std::make_unique<int>(1);
-    std::mutex m;
-    m.lock();
-    m.unlock();
-    const probe::counts d = probe::since(before);
-    CHECK(d.news == 0);
-    CHECK(d.locks == 0);
-}
-
-TEST_CASE("audio thread: input callbacks neither allocate nor lock", "[contract][input]")
-{
-    REQUIRE(probe::arm());
-    constexpr std::size_t ring = 256;
-    constexpr std::uint64_t flood = 2 * ring / block; // at least; overflows the ring
-    constexpr std::uint64_t tail = 500;
-
+// A started input stream whose callback a thread of the test calls (drive_input).
+constexpr std::size_t input_ring = 256;
+struct driven_input {
     asio::io_context io;
-    coaudio::input_stream in(io.get_executor());
-    auto core = std::make_unique<cd::stream_core>(cd::direction::input, make_params(), ring);
-    cd::stream_core* const driver = core.get();
-    coaudio::detail::core_access::open(in, std::move(core));
-    in.start();
+    coaudio::input_stream in{io.get_executor()};
+    cd::stream_core* driver = nullptr;
 
-    driver_report report;
-    std::atomic<bool> stop{false};
-    std::atomic<std::uint64_t> total_frames{0}; // known once the flood is over
-    std::thread audio([&] {
+    driven_input()
+    {
+        auto core =
+            std::make_unique<cd::stream_core>(cd::direction::input, make_params(), input_ring);
+        driver = core.get();
+        coaudio::detail::core_access::open(in, std::move(core));
+        in.start();
+    }
+};
+
+// The audio thread of the input cases: blocks of the ramp in lockstep with
+// the io side (which is then parked, or parking, on the doorbell), a flood
+// that overflows the ring, and lockstep again, which publishes the gap.
+// `total_frames` is set once the flood is over.
+std::thread drive_input(cd::stream_core* driver, driver_report& report,
+                        const std::atomic<bool>& stop, std::atomic<std::uint64_t>& total_frames)
+{
+    constexpr std::uint64_t flood = 2 * input_ring / block; // at least; overflows the ring
+    constexpr std::uint64_t tail = 500;
+    return std::thread([=, &report, &stop, &total_frames] {
         std::vector<sample> buf(block);
         std::uint64_t frame = 0;
         auto produce = [&] {
@@ -506,25 +486,87 @@ TEST_CASE("audio thread: input callbacks neither allocate nor lock", "[contract]
         report.completed = ok;
         report.control = positive_control();
     });
+}
 
-    struct ctx {
-        coaudio::input_stream& in;
-        std::atomic<std::uint64_t>& total;
-        std::uint64_t next = 0, lost = 0, bad = 0;
-    } c{in, total_frames};
-    auto reader = [](ctx& c) -> asio::awaitable<void> {
-        std::vector<sample> buf(block); // one block per read: parks every block
-        // Until the total is known, more blocks are sure to come.
-        for (std::uint64_t t; (t = c.total.load(std::memory_order_acquire)) == 0 || c.next < t;) {
-            const std::size_t got =
-                co_await c.in.async_read_frames(std::span(buf), asio::use_awaitable);
-            c.lost += c.in.last_read().frames_lost;
-            c.next += c.in.last_read().frames_lost;
-            for (std::size_t i = 0; i < got; ++i, ++c.next)
-                if (buf[i] != ramp(c.next)) ++c.bad;
+// A reader of the ramp: checks each frame, and counts the frames reported lost.
+struct ramp_follower {
+    std::atomic<std::uint64_t>& total;
+    std::uint64_t next = 0, lost = 0, bad = 0;
+    bool done = false;
+};
+
+// Reads `r` (a stream or a capture reader) in reads of `frames` until the
+// ramp's total is known and reached, pausing once for `pause` after `pause_after` reads.
+template <class Reader>
+asio::awaitable<void> follow_ramp(Reader& r, ramp_follower& c, std::size_t frames,
+                                  std::uint64_t pause_after = 0,
+                                  std::chrono::milliseconds pause = 0ms)
+{
+    std::vector<sample> buf(frames); // one block per read: parks every block
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    // Until the total is known, more blocks are sure to come.
+    for (std::uint64_t t, reads = 0;
+         (t = c.total.load(std::memory_order_acquire)) == 0 || c.next < t; ++reads) {
+        const std::size_t got = co_await r.async_read_frames(std::span(buf), asio::use_awaitable);
+        c.lost += r.last_read().frames_lost;
+        c.next += r.last_read().frames_lost;
+        for (std::size_t i = 0; i < got; ++i, ++c.next)
+            if (buf[i] != ramp(c.next)) ++c.bad;
+        if (reads == pause_after && pause.count() != 0) {
+            timer.expires_after(pause);
+            co_await timer.async_wait(asio::use_awaitable);
         }
-    };
-    const bool finished = run_io(io, reader(c), 60s);
+    }
+    c.done = true;
+}
+
+bool run_io(asio::io_context& io, asio::awaitable<void> aw,
+            std::chrono::steady_clock::duration limit)
+{
+    bool finished = false;
+    std::exception_ptr ex;
+    asio::co_spawn(io, std::move(aw), [&](std::exception_ptr e) {
+        finished = true;
+        ex = e;
+        io.stop();
+    });
+    io.run_for(limit);
+    if (ex) std::rethrow_exception(ex);
+    return finished;
+}
+
+} // namespace
+
+TEST_CASE("audio thread: the probes are armed", "[contract]")
+{
+    REQUIRE(probe::armed_at_startup);
+    REQUIRE(probe::arm());
+    // Not counting on this thread: nothing moves.
+    const probe::counts before = probe::snapshot();
+    auto p = std::make_unique<int>(1);
+    std::mutex m;
+    m.lock();
+    m.unlock();
+    const probe::counts d = probe::since(before);
+    CHECK(d.news == 0);
+    CHECK(d.locks == 0);
+}
+
+TEST_CASE("audio thread: input callbacks neither allocate nor lock", "[contract][input]")
+{
+    REQUIRE(probe::arm());
+    driven_input rig;
+    asio::io_context& io = rig.io;
+    coaudio::input_stream& in = rig.in;
+    cd::stream_core* const driver = rig.driver;
+
+    driver_report report;
+    std::atomic<bool> stop{false};
+    std::atomic<std::uint64_t> total_frames{0}; // known once the flood is over
+    std::thread audio = drive_input(driver, report, stop, total_frames);
+
+    ramp_follower c{total_frames};
+    const bool finished = run_io(io, follow_ramp(in, c, block), 60s);
     stop = true;
     audio.join();
 
@@ -534,6 +576,58 @@ TEST_CASE("audio thread: input callbacks neither allocate nor lock", "[contract]
     CHECK(c.lost > 0); // the drop path ran inside the audited section
     CHECK(c.lost == in.counters().frames_dropped);
     CHECK(in.counters().host_overflows > 0);
+    check_audited(report);
+    check_control(report.control);
+}
+
+TEST_CASE("audio thread: input callbacks neither allocate nor lock with several readers",
+          "[contract][input][readers]")
+{
+    REQUIRE(probe::arm());
+    driven_input rig;
+    asio::io_context& io = rig.io;
+    coaudio::input_stream& in = rig.in;
+    cd::stream_core* const driver = rig.driver;
+    // One reader a block at a time, one four, both with room to spare, and one with room for four
+    // blocks that stops for a while and loses its own frames.
+    coaudio::capture_hub hub(in);
+    coaudio::capture_reader each = hub.make_reader(1 << 16);
+    coaudio::capture_reader four = hub.make_reader(1 << 16);
+    coaudio::capture_reader staller = hub.make_reader(4 * block);
+
+    driver_report report;
+    std::atomic<bool> stop{false};
+    std::atomic<std::uint64_t> total_frames{0}; // known once the flood is over
+    std::thread audio = drive_input(driver, report, stop, total_frames);
+
+    ramp_follower a{total_frames}, b{total_frames}, c{total_frames};
+    auto all = [&]() -> asio::awaitable<void> {
+        auto ex = co_await asio::this_coro::executor;
+        asio::co_spawn(ex, follow_ramp(four, b, 4 * block), asio::detached);
+        asio::co_spawn(ex, follow_ramp(staller, c, block, 100, 20ms), asio::detached);
+        co_await follow_ramp(each, a, block);
+        asio::steady_timer t(ex);
+        while (!b.done || !c.done) {
+            t.expires_after(1ms);
+            co_await t.async_wait(asio::use_awaitable);
+        }
+    };
+    const bool finished = run_io(io, all(), 60s);
+    stop = true;
+    audio.join();
+
+    INFO("readers at frames " << a.next << ", " << b.next << ", " << c.next << " of "
+                              << total_frames.load());
+    REQUIRE(finished);
+    for (const ramp_follower* f : {&a, &b, &c})
+        CHECK(f->bad == 0);
+    // The ring overflowed in the flood: each reader was told of it, exactly.
+    CHECK(a.lost > 0);
+    CHECK(a.lost == in.counters().frames_dropped);
+    CHECK(b.lost == a.lost);
+    // The staller lost more: the stream's loss and its own.
+    CHECK(c.lost == a.lost + staller.counters().frames_dropped);
+    CHECK(staller.counters().frames_dropped > 0);
     check_audited(report);
     check_control(report.control);
 }

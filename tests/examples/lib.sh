@@ -215,3 +215,23 @@ wait_for_levels() {
     done
     return 1
 }
+
+# check_wav <file> <encoding> <bits> <frames>: what soxi reads of a 2-channel
+# 48 kHz WAV file, and the levels of the 0.5 sine in its second half (sox).
+check_wav() {
+    local file=$1 encoding=$2 bits=$3 frames=$4 ch levels rms peak
+    [[ $(soxi -t "$file" 2>/dev/null) == wav ]] || fail "$file: not a WAV file"
+    [[ $(soxi -e "$file" 2>/dev/null) == "$encoding" ]] || fail "$file: encoding $(soxi -e "$file" 2>/dev/null), expected $encoding"
+    [[ $(soxi -b "$file" 2>/dev/null) == "$bits" ]] || fail "$file: $(soxi -b "$file" 2>/dev/null) bits, expected $bits"
+    [[ $(soxi -c "$file" 2>/dev/null) == 2 ]] || fail "$file: $(soxi -c "$file" 2>/dev/null) channels, expected 2"
+    [[ $(soxi -r "$file" 2>/dev/null) == 48000 ]] || fail "$file: rate $(soxi -r "$file" 2>/dev/null), expected 48000"
+    [[ $(soxi -s "$file" 2>/dev/null) == "$frames" ]] || fail "$file: $(soxi -s "$file" 2>/dev/null) frames, expected $frames"
+    for ch in 1 2; do
+        levels=$(sox "$file" -n trim "$((frames / 2))s" remix "$ch" stats 2>&1)
+        rms=$(awk '/^RMS lev dB/ { print $4 }' <<<"$levels")
+        peak=$(awk '/^Pk lev dB/ { print $4 }' <<<"$levels")
+        note "$file: $encoding, $bits bits, $frames frames; channel $ch: rms $rms, peak $peak dBFS"
+        within "$rms" -9.03 0.5 || fail "$file: channel $ch RMS $rms, expected -9.03 ±0.5 dBFS"
+        within "$peak" -6.02 0.5 || fail "$file: channel $ch peak $peak, expected -6.02 ±0.5 dBFS"
+    done
+}

@@ -30,25 +30,6 @@ device=$(jack_device_index "$meter")
 start_tone "$tone" "$device" 0.5
 start_patcher
 
-# check_wav <file> <encoding> <bits> <frames>: what soxi reads, and the levels.
-check_wav() {
-    local file=$1 encoding=$2 bits=$3 frames=$4 ch levels rms peak
-    [[ $(soxi -t "$file" 2>/dev/null) == wav ]] || fail "$file: not a WAV file"
-    [[ $(soxi -e "$file" 2>/dev/null) == "$encoding" ]] || fail "$file: encoding $(soxi -e "$file" 2>/dev/null), expected $encoding"
-    [[ $(soxi -b "$file" 2>/dev/null) == "$bits" ]] || fail "$file: $(soxi -b "$file" 2>/dev/null) bits, expected $bits"
-    [[ $(soxi -c "$file" 2>/dev/null) == 2 ]] || fail "$file: $(soxi -c "$file" 2>/dev/null) channels, expected 2"
-    [[ $(soxi -r "$file" 2>/dev/null) == 48000 ]] || fail "$file: rate $(soxi -r "$file" 2>/dev/null), expected 48000"
-    [[ $(soxi -s "$file" 2>/dev/null) == "$frames" ]] || fail "$file: $(soxi -s "$file" 2>/dev/null) frames, expected $frames"
-    for ch in 1 2; do
-        levels=$(sox "$file" -n trim "$((frames / 2))s" remix "$ch" stats 2>&1)
-        rms=$(awk '/^RMS lev dB/ { print $4 }' <<<"$levels")
-        peak=$(awk '/^Pk lev dB/ { print $4 }' <<<"$levels")
-        note "$file: $encoding, $bits bits, $frames frames; channel $ch: rms $rms, peak $peak dBFS"
-        within "$rms" -9.03 0.5 || fail "$file: channel $ch RMS $rms, expected -9.03 ±0.5 dBFS"
-        within "$peak" -6.02 0.5 || fail "$file: channel $ch peak $peak, expected -6.02 ±0.5 dBFS"
-    done
-}
-
 "$record" --device "$device" --seconds 2 "$work_dir/s16.wav" </dev/null 2>&1 || fail "16-bit: exit status $?"
 check_wav "$work_dir/s16.wav" "Signed Integer PCM" 16 96000
 "$record" --device "$device" --seconds 2 --float "$work_dir/f32.wav" </dev/null 2>&1 || fail "float: exit status $?"

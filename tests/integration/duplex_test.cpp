@@ -27,16 +27,7 @@ struct duplex_loopback {
     test::jack_patchbay bay;
     coaudio::duplex_stream stream;
 
-    duplex_loopback() : stream(io)
-    {
-        const int dev = test::jack_device_index();
-        bay.mark();
-        stream.open({.input = {.device = dev,
-                               .channels = 1,
-                               .sample_rate = rate,
-                               .frames_per_block = block},
-                     .output = {.device = dev, .channels = 1}});
-    }
+    duplex_loopback() : stream(io) { test::open_mono_loopback(stream, bay, rate, block); }
     void start()
     {
         stream.start();

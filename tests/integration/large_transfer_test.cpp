@@ -23,13 +23,7 @@ struct jack_run : test::ramp_transfer {
 
     jack_run(asio::io_context& io, test::jack_patchbay& bay, unsigned long block) : stream(io)
     {
-        const int dev = test::jack_device_index();
-        bay.mark();
-        stream.open({.input = {.device = dev,
-                               .channels = 1,
-                               .sample_rate = rate,
-                               .frames_per_block = block},
-                     .output = {.device = dev, .channels = 1}});
+        test::open_mono_loopback(stream, bay, rate, block);
     }
 };
 

@@ -125,6 +125,17 @@ inline int jack_device_index()
     throw std::runtime_error("no JACK device: is JACK_DEFAULT_SERVER set and the server running?");
 }
 
+/// Opens `s` (a duplex stream) mono in and out on JACK at `rate` in blocks of
+/// `block`, after `bay.mark()`, so that `bay.loop_new_ports()` wires it to itself.
+template <class DuplexStream>
+void open_mono_loopback(DuplexStream& s, jack_patchbay& bay, double rate, unsigned long block)
+{
+    const int dev = jack_device_index();
+    bay.mark();
+    s.open({.input = {.device = dev, .channels = 1, .sample_rate = rate, .frames_per_block = block},
+            .output = {.device = dev, .channels = 1}});
+}
+
 } // namespace test
 
 #endif

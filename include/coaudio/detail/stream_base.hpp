@@ -403,6 +403,7 @@ protected:
     template <class Ex1, direction>
     friend class stream_base;
     friend struct core_access;
+    friend struct stream_access; // a capture hub drives the stream's reads itself
 
     // Hands the core over (converting moves). The stream must be idle.
     std::shared_ptr<stream_core> release_core() noexcept
