@@ -5,11 +5,14 @@
 
 #include <coaudio/detail/namespace.hpp>
 
+#include <coaudio/library.hpp>
+
 #include <portaudio.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <thread>
 
 namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE::detail {
@@ -29,15 +32,18 @@ namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE::detail {
 /// can keep its own changes apart: `changed` notes one, and `settle`, called
 /// just before Pa_CloseStream, waits until the server has had a few cycles
 /// to ask and be answered. Changes that other processes make to the graph
-/// are out of its reach. Control thread only.
+/// are out of its reach. Control thread only. PipeWire's libjack is not
+/// JACK 2's code, and its streams close at once.
 class jack_graph {
 public:
-    /// True when `device` belongs to PortAudio's JACK host API.
-    static bool is_jack(PaDeviceIndex device) noexcept
+    /// True when `device` belongs to PortAudio's JACK host API and the
+    /// libjack in this process is JACK 2's. PipeWire's libjack
+    /// (pipewire-jack) is another implementation, and gets no wait.
+    static bool racy(PaDeviceIndex device) noexcept
     {
         const PaDeviceInfo* d = device >= 0 ? Pa_GetDeviceInfo(device) : nullptr;
         const PaHostApiInfo* h = d != nullptr ? Pa_GetHostApiInfo(d->hostApi) : nullptr;
-        return h != nullptr && h->type == paJACK;
+        return h != nullptr && h->type == paJACK && !pipewire_libjack();
     }
 
     /// Notes that the graph has just changed; `period` is the server's cycle.
@@ -61,6 +67,24 @@ public:
 
 private:
     using clock = std::chrono::steady_clock;
+
+    // Where the libjack that PortAudio loaded comes from, by the file that
+    // holds jack_client_open: PipeWire ships its own in its jack directory.
+    static bool pipewire_libjack() noexcept
+    {
+#if COAUDIO_HAS_DLSYM
+        static const bool pipewire = [] {
+            Dl_info info{};
+            void* open = ::dlsym(RTLD_DEFAULT, "jack_client_open");
+            return open != nullptr && ::dladdr(open, &info) != 0 && info.dli_fname != nullptr &&
+                   std::strstr(info.dli_fname, "pipewire") != nullptr;
+        }();
+        return pipewire;
+#else
+        return false;
+#endif
+    }
+
     // Atomic only for the rare call made off the control thread (a control
     // call that could not be queued runs on its caller's).
     struct state {

@@ -394,9 +394,8 @@ public:
     /// Returns once PortAudio has closed it, or when the patience of a
     /// control call has run out (at once, on a stream found stalled): the
     /// close then goes on on the control thread, which keeps the core (and
-    /// PortAudio's initialisation) until it is done. On PortAudio's JACK host
-    /// it returns once the callback has stopped, and the control thread
-    /// closes the stream when JACK's graph has settled (see jack_graph).
+    /// PortAudio's initialisation) until it is done. On JACK 2 it may first
+    /// wait for the server's graph to settle (see jack_graph).
     void close() noexcept
     {
         if (state() == run_state::closed) return;
@@ -420,34 +419,18 @@ public:
         }
         bool closed = true;
         if (pa_ != nullptr) {
-            const auto none = std::chrono::steady_clock::duration::zero();
-            const bool jack = jack_;
-            const auto period = host_period();
-            if (jack && !stuck) {
-                // The callback stops before close returns, as everywhere; the
-                // ports go once the graph has settled (jack_graph), on the
-                // control thread, so that the caller does not wait for that.
-                on_control_thread(
-                    [period](PaStream* pa) -> PaError {
-                        if (Pa_IsStreamStopped(pa) == 1) return paNoError;
-                        const PaError e = Pa_AbortStream(pa);
-                        jack_graph::changed(period); // disconnected
-                        return e;
-                    },
-                    patience(), true);
-            }
             const auto ec = on_control_thread(
-                [jack, period](PaStream* pa) {
+                [jack = jack_, period = host_period()](PaStream* pa) {
                     if (!Pa_IsStreamStopped(pa)) {
                         Pa_AbortStream(pa);
-                        if (jack) jack_graph::changed(period);
+                        if (jack) jack_graph::changed(period); // disconnected
                     }
                     if (jack) jack_graph::settle();
                     const PaError e = Pa_CloseStream(pa);
                     if (jack) jack_graph::changed(period); // ports unregistered
                     return e;
                 },
-                stuck || jack ? none : patience(), true);
+                stuck ? std::chrono::steady_clock::duration::zero() : patience(), true);
             closed = ec != errc::host_not_responding;
             pa_ = nullptr;
         }
@@ -509,8 +492,8 @@ private:
                 return nullptr;
             }
             Pa_SetStreamFinishedCallback(core->pa_, &stream_core::pa_finished);
-            core->jack_ = jack_graph::is_jack(r.pa_input() != nullptr ? r.pa_input()->device
-                                                                      : r.pa_output()->device);
+            core->jack_ = jack_graph::racy(r.pa_input() != nullptr ? r.pa_input()->device
+                                                                   : r.pa_output()->device);
             if (core->jack_) jack_graph::changed(core->host_period()); // ports registered
             if (const PaStreamInfo* info = Pa_GetStreamInfo(core->pa_)) {
                 if (core->in_) {
