@@ -3,7 +3,9 @@
 // driver (calling resume and reading its answer) by hand.
 #include <coaudio/detail/transfer.hpp>
 
-#include <catch2/catch.hpp>
+#include "support/catch.hpp"
+
+#include <asio/buffer.hpp>
 
 #include <array>
 #include <cstddef>
