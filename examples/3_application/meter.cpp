@@ -11,7 +11,9 @@
 //
 // With --record the meter and a recorder share one capture: a capture hub
 // drains the stream, and each reads it at its own pace through a reader of
-// its own, so a slow disk never holds back the bars (needs libsndfile).
+// its own (needs libsndfile). The file is written on the io thread, so a
+// write that blocks delays the bars too; the recorder's two seconds of
+// buffer keep the recording whole meanwhile.
 //
 // `q` quits, as do Ctrl-C, SIGTERM and SIGHUP; the terminal is restored
 // however the meter ends. When standard output is not a terminal the meter
@@ -469,8 +471,8 @@ public:
     /// Call before `run`.
     void record(coaudio::sound_file& file)
     {
-        // Two seconds of room: a slow write costs the recording nothing, and
-        // the bars never wait for the disk.
+        // Two seconds of room: the recording loses nothing while a write is
+        // slow (the write runs on the io thread, and the bars wait for it).
         recorder_.emplace(hub_.make_reader(static_cast<std::size_t>(2 * mic_.sample_rate())));
         spawn(write_file(file));
     }
