@@ -50,7 +50,7 @@ inline std::size_t& init_count() noexcept
 
 /// How long PortAudio's set-up calls wait for it: taking the first reference
 /// (Pa_Initialize) and handing back the last (Pa_Terminate), and opening a
-/// stream or checking its settings (open_params.hpp, stream_core.hpp).
+/// stream or checking its settings (open_params.hpp, stream_open.hpp).
 inline constexpr std::chrono::seconds setup_patience{10};
 
 /// Counts one more reference if PortAudio is held already.

@@ -6,6 +6,7 @@
 
 #include <coaudio/config.hpp>
 #include <coaudio/detail/stream_impl.hpp>
+#include <coaudio/detail/stream_open.hpp>
 #include <coaudio/error.hpp>
 #include <coaudio/stream_config.hpp>
 #include <coaudio/stream_status.hpp>
@@ -121,9 +122,9 @@ public:
         std::string why;
         std::shared_ptr<stream_core> c;
         if constexpr (Dir == direction::duplex)
-            c = stream_core::open(Dir, &cfg.input, &cfg.output, ec, why);
+            c = open_core(Dir, &cfg.input, &cfg.output, ec, why);
         else
-            c = stream_core::open(Dir, &cfg, &cfg, ec, why);
+            c = open_core(Dir, &cfg, &cfg, ec, why);
         if (!ec) adopt(std::move(c), ec);
         diag.assign(std::move(why));
     }

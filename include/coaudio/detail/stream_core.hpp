@@ -5,11 +5,11 @@
 
 #include <coaudio/detail/namespace.hpp>
 
+#include <coaudio/detail/block_copy.hpp>
 #include <coaudio/detail/control_thread.hpp>
 #include <coaudio/detail/direction_bridge.hpp>
 #include <coaudio/detail/jack_settle.hpp>
 #include <coaudio/detail/lockfree.hpp>
-#include <coaudio/detail/open_params.hpp>
 #include <coaudio/detail/stream_params.hpp>
 #include <coaudio/error.hpp>
 #include <coaudio/library.hpp>
@@ -28,7 +28,6 @@
 #include <mutex>
 #include <new>
 #include <optional>
-#include <string>
 #include <thread>
 #include <type_traits>
 
@@ -89,55 +88,6 @@ public:
         out_.emplace(out, out_ring);
     }
 
-    /// Opens a PortAudio stream. `in_cfg` is used for input and duplex,
-    /// `out_cfg` for output and duplex. Returns null and sets `ec` on
-    /// failure, and `why` to words that name the bad value where there is one.
-    ///
-    /// Runs on the control thread, where the stream's other PortAudio calls
-    /// run too: PortAudio's initialisation and open wait for a frozen JACK
-    /// server. The caller waits at most `setup_patience` (or the stall
-    /// timeout, if longer), then gets `errc::host_not_responding`; an open that
-    /// completes after that is closed again there.
-    static std::shared_ptr<stream_core> open(direction dir, const stream_config* in_cfg,
-                                             const stream_config* out_cfg, std::error_code& ec,
-                                             std::string& why)
-    {
-        const open_params::config_copy cfg(in_cfg, out_cfg);
-        std::chrono::steady_clock::duration patience = setup_patience;
-        for (const auto* c : {in_cfg, out_cfg})
-            if (c != nullptr)
-                patience =
-                    std::max<std::chrono::steady_clock::duration>(patience, c->stall_timeout);
-        struct opened {
-            std::error_code ec;
-            std::string why;
-            std::shared_ptr<stream_core> core;
-        };
-        std::optional<opened> r = control_thread::value_of<opened>(
-            [=] {
-                opened o;
-                try {
-                    o.core = open_here(dir, cfg.input(), cfg.output(), o.ec, o.why);
-                } catch (const std::bad_alloc&) {
-                    o.ec = std::make_error_code(std::errc::not_enough_memory);
-                }
-                return o;
-            },
-            [](opened) {}, // too late: the core closes its stream as it goes, there
-            patience);
-        if (!r) {
-            ec = make_error_code(errc::host_not_responding);
-            why = "PortAudio did not open the stream within " +
-                  std::to_string(
-                      std::chrono::duration_cast<std::chrono::milliseconds>(patience).count()) +
-                  " ms: the host or its server is not answering";
-            return nullptr;
-        }
-        ec = r->ec;
-        why = std::move(r->why);
-        return std::move(r->core);
-    }
-
     stream_core(const stream_core&) = delete;
     stream_core& operator=(const stream_core&) = delete;
 
@@ -156,8 +106,14 @@ public:
         // A driver passes a buffer for each direction the stream has; the
         // checks keep a faulty one from making us copy through null.
         callbacks_.add(1);
-        if (in_ && input != nullptr) capture(*in_, input, frames, flags, adc_time);
-        if (out_ && output != nullptr) return playback(*out_, output, frames, flags, dac_time);
+        if (in_ && input != nullptr) capture_block(*in_, input, frames, flags, adc_time);
+        if (out_ && output != nullptr) {
+            const bool draining =
+                state_.load(std::memory_order_acquire) == static_cast<int>(run_state::draining);
+            const std::size_t free =
+                playback_block(*out_, output, frames, flags, dac_time, draining);
+            if (draining && free == out_->ring.capacity()) return paComplete;
+        }
         return paContinue;
     }
 
@@ -441,6 +397,20 @@ public:
         if (closed) lib_.reset();
     }
 
+    /// Attaches the PortAudio stream that `open_core` (stream_open.hpp)
+    /// opened with this core as its callback's user data, and the library
+    /// reference that keeps PortAudio initialised for it. `jack`: the stream
+    /// is on a JACK 2 server (see jack_graph), which has just registered its
+    /// ports.
+    void adopt(PaStream* pa, library_ref lib, bool jack) noexcept
+    {
+        pa_ = pa;
+        lib_ = std::move(lib);
+        jack_ = jack;
+        Pa_SetStreamFinishedCallback(pa_, &stream_core::pa_finished);
+        if (jack_) jack_graph::changed(host_period());
+    }
+
     /// Attaches (or, with null, forgets) the external driver of a core with no
     /// PortAudio stream behind it.
     void set_driver(external_driver* d) noexcept { driver_ = d; }
@@ -450,66 +420,6 @@ private:
     {
         if (in_) in_->wake();
         if (out_) out_->wake();
-    }
-
-    /// `open`'s work, on the control thread.
-    static std::shared_ptr<stream_core> open_here(direction dir, const stream_config* in_cfg,
-                                                  const stream_config* out_cfg, std::error_code& ec,
-                                                  std::string& why)
-    {
-        library_ref lib; // any early return below hands it back
-        if ((ec = lib.error())) return nullptr;
-
-        open_params::resolved r;
-        if ((ec = open_params::resolve(dir, in_cfg, out_cfg, r, why))) return nullptr;
-
-        std::shared_ptr<stream_core> core;
-        try {
-            if (dir == direction::duplex)
-                core = std::make_shared<stream_core>(r.in, in_cfg->ring_frames, r.out,
-                                                     out_cfg->ring_frames);
-            else
-                core = std::make_shared<stream_core>(dir, has_input(dir) ? r.in : r.out,
-                                                     has_input(dir) ? in_cfg->ring_frames
-                                                                    : out_cfg->ring_frames);
-        } catch (const std::system_error& e) {
-            ec = e.code();
-            return nullptr;
-        }
-        {
-            // On the control thread, like every call that opens, starts,
-            // stops or closes a stream: they need no lock among themselves.
-            ec = open_params::check_format(r, why);
-            if (!ec) {
-                const unsigned long block = r.frames_per_block();
-                ec = open_params::map_error(
-                    Pa_OpenStream(&core->pa_, r.pa_input(), r.pa_output(), r.sample_rate(),
-                                  block == 0 ? paFramesPerBufferUnspecified : block, paNoFlag,
-                                  &stream_core::pa_callback, core.get()));
-            }
-            if (ec) {
-                core->pa_ = nullptr;
-                return nullptr;
-            }
-            Pa_SetStreamFinishedCallback(core->pa_, &stream_core::pa_finished);
-            core->jack_ = jack_graph::racy(r.pa_input() != nullptr ? r.pa_input()->device
-                                                                   : r.pa_output()->device);
-            if (core->jack_) jack_graph::changed(core->host_period()); // ports registered
-            if (const PaStreamInfo* info = Pa_GetStreamInfo(core->pa_)) {
-                if (core->in_) {
-                    core->in_->params.sample_rate = info->sampleRate;
-                    core->in_->params.latency =
-                        plausible_latency(info->inputLatency, core->in_->params.latency);
-                }
-                if (core->out_) {
-                    core->out_->params.sample_rate = info->sampleRate;
-                    core->out_->params.latency =
-                        plausible_latency(info->outputLatency, core->out_->params.latency);
-                }
-            }
-        }
-        core->lib_ = std::move(lib);
-        return core;
     }
 
     /// One cycle of the host, as far as it is known: the frames of the last
@@ -589,138 +499,6 @@ private:
             std::memory_order_release);
         wake_all();
         return ec;
-    }
-
-    static void capture(direction_bridge& c, const void* input, std::size_t frames,
-                        PaStreamCallbackFlags flags, double adc_time) noexcept
-    {
-        if (flags & paInputOverflow) {
-            c.published.host_overflows.add(1);
-            c.audio.pending.position = c.ring.write_index();
-            ++c.audio.pending.events;
-        }
-        ring_regions r = c.ring.prepare_write(frames);
-        // A gap must be published before the frames that follow it. Should
-        // the gap queue be full (a reader taking a frame at a time from an
-        // overflowing ring), these frames join the gap instead, so that every
-        // gap is still reported exactly where it is.
-        if (r.frames > 0 && c.audio.pending.events != 0 && !c.gaps.push(c.audio.pending))
-            r.frames = 0;
-        if (r.frames > 0) {
-            c.audio.pending = {};
-            // A full mark queue only costs precision: the reader extrapolates
-            // from the last mark it has.
-            if (adc_time != 0.0) c.times.push({c.ring.write_index(), adc_time});
-            if (input != nullptr && c.params.mapped != 0) {
-                // The mapped channels only, in the same one pass.
-                const auto* src = static_cast<const std::byte*>(input);
-                const std::size_t first = r.first.size() / c.params.frame_bytes();
-                remap<true>(c.params, src, r.first.data(), first);
-                remap<true>(c.params, src + first * c.params.device_frame_bytes(), r.second.data(),
-                            r.frames - first);
-            } else if (input != nullptr) {
-                const auto* src = static_cast<const std::byte*>(input);
-                std::memcpy(r.first.data(), src, r.first.size());
-                if (!r.second.empty())
-                    std::memcpy(r.second.data(), src + r.first.size(), r.second.size());
-            } else { // the host had no input for this block
-                std::memset(r.first.data(), std::to_integer<int>(c.silence), r.first.size());
-                std::memset(r.second.data(), std::to_integer<int>(c.silence), r.second.size());
-            }
-            c.ring.commit_write(r.frames);
-            c.published.frames.add(r.frames);
-        }
-        if (r.frames < frames) {
-            const std::size_t lost = frames - r.frames;
-            c.published.frames_dropped.add(lost);
-            if (c.audio.pending.events == 0) c.audio.pending.position = c.ring.write_index();
-            c.audio.pending.frames += lost;
-            if (!(flags & paInputOverflow) || r.frames > 0) ++c.audio.pending.events;
-        }
-        if ((flags & paInputOverflow) || r.frames < frames) c.published.overflows.add(1);
-        if (r.frames > 0) c.notify(c.ring.readable_from_producer());
-    }
-
-    /// Calls `fn(std::integral_constant<std::size_t, B>{})`, B the bytes of
-    /// one sample of `f`, so that each sample's copy compiles to one move.
-    template <class Fn>
-    static void with_sample_bytes(sample_format f, Fn fn) noexcept
-    {
-        switch (sample_bytes(f)) {
-        case 1: return fn(std::integral_constant<std::size_t, 1>{});
-        case 2: return fn(std::integral_constant<std::size_t, 2>{});
-        case 3: return fn(std::integral_constant<std::size_t, 3>{});
-        default: return fn(std::integral_constant<std::size_t, 4>{});
-        }
-    }
-
-    /// With a mapping, moves `frames` frames between a device buffer (every
-    /// channel the device was opened with) and ring frames (the mapped
-    /// channels only). Input (`ToRing`): the mapped channels into the ring.
-    /// Output: ring frames onto the mapped channels, the others left as
-    /// they are.
-    template <bool ToRing>
-    static void remap(const stream_params& p,
-                      std::conditional_t<ToRing, const std::byte*, std::byte*> device,
-                      std::conditional_t<ToRing, std::byte*, const std::byte*> ring,
-                      std::size_t frames) noexcept
-    {
-        with_sample_bytes(p.format, [&](auto bytes) {
-            constexpr std::size_t b = decltype(bytes)::value;
-            const std::size_t stride = b * static_cast<std::size_t>(p.device_channels());
-            for (std::size_t f = 0; f < frames; ++f, device += stride)
-                for (std::size_t i = 0; i < p.mapped; ++i, ring += b) {
-                    if constexpr (ToRing)
-                        std::memcpy(ring, device + b * p.mapping[i], b);
-                    else
-                        std::memcpy(device + b * p.mapping[i], ring, b);
-                }
-        });
-    }
-
-    int playback(direction_bridge& c, void* output, std::size_t frames, PaStreamCallbackFlags flags,
-                 double dac_time) noexcept
-    {
-        if (flags & paOutputUnderflow) c.published.host_underflows.add(1);
-        if (dac_time != 0.0) c.dac.store(c.ring.read_index(), dac_time);
-        std::size_t got = 0;
-        if (c.params.mapped == 0) {
-            got = c.ring.read(output, frames);
-        } else {
-            // Unmapped device channels stay silent; the mapped ones are
-            // filled from the ring in the same one pass.
-            std::memset(output, std::to_integer<int>(c.silence),
-                        frames * c.params.device_frame_bytes());
-            const ring_regions r = c.ring.prepare_read(frames);
-            const std::size_t first = r.first.size() / c.params.frame_bytes();
-            auto* dst = static_cast<std::byte*>(output);
-            remap<false>(c.params, dst, r.first.data(), first);
-            remap<false>(c.params, dst + first * c.params.device_frame_bytes(), r.second.data(),
-                         r.frames - first);
-            c.ring.commit_read(r.frames);
-            got = r.frames;
-        }
-        const bool draining =
-            state_.load(std::memory_order_acquire) == static_cast<int>(run_state::draining);
-        if (got < frames) {
-            const std::size_t fb = c.params.device_frame_bytes();
-            std::memset(static_cast<std::byte*>(output) + got * fb, std::to_integer<int>(c.silence),
-                        (frames - got) * fb);
-            // Before the first frame arrives silence is the expected pre-roll, and
-            // after a drain it is the tail: neither is a writer falling behind.
-            if (c.audio.primed && !draining) {
-                c.published.underflows.add(1);
-                c.published.silence_frames.add(frames - got);
-            }
-        }
-        if (got > 0) {
-            c.audio.primed = true;
-            c.published.frames.add(got);
-        }
-        const std::size_t free = c.ring.writable_from_consumer();
-        c.notify(free);
-        if (draining && free == c.ring.capacity()) return paComplete;
-        return paContinue;
     }
 
     const direction dir_;

@@ -174,7 +174,7 @@ protected:
 /// A read: frames from the input ring into the target. `all` asks for every
 /// frame of the target; otherwise one frame or more completes it. The gap
 /// protocol's consumer half lives here (the producer half is
-/// `stream_core::capture`): a gap is reported at the start of a read, so a
+/// `capture_block` in block_copy.hpp): a gap is reported at the start of a read, so a
 /// read that already holds frames ends where a gap begins.
 template <class Target>
 class read_transfer : public frame_transfer<Target> {
