@@ -6,6 +6,7 @@
 #include <coaudio/detail/namespace.hpp>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <system_error>
 
@@ -13,6 +14,7 @@
 #  include <coaudio/detail/windows.hpp>
 #else
 #  include <fcntl.h>
+#  include <poll.h>
 #  include <unistd.h>
 // An eventfd on Linux; the pipe that every other POSIX system (macOS, the
 // BSDs) gets. COAUDIO_DOORBELL_USE_PIPE selects the pipe on Linux too, so that
@@ -57,6 +59,14 @@ public:
 
     /// Consumes all pending rings so the event is quiet again. io thread only.
     void drain() noexcept { ::ResetEvent(event_); }
+
+    /// Blocks until the doorbell rings or `timeout` passes; true when rung.
+    /// For a thread that waits outside the io_context (a stop that waits for
+    /// a drain); it leaves the ring for `drain()`.
+    bool wait_for(std::chrono::milliseconds timeout) noexcept
+    {
+        return ::WaitForSingleObject(event_, static_cast<DWORD>(timeout.count())) == WAIT_OBJECT_0;
+    }
 
     /// The event. The doorbell keeps it.
     HANDLE native_handle() const noexcept { return event_; }
@@ -141,6 +151,15 @@ public:
         while (::read(read_fd_, buf, sizeof buf) > 0) {
         }
 #  endif
+    }
+
+    /// Blocks until the doorbell rings or `timeout` passes; true when rung.
+    /// For a thread that waits outside the io_context (a stop that waits for
+    /// a drain); it leaves the ring for `drain()`.
+    bool wait_for(std::chrono::milliseconds timeout) noexcept
+    {
+        ::pollfd p{read_fd_, POLLIN, 0};
+        return ::poll(&p, 1, static_cast<int>(timeout.count())) == 1;
     }
 
     /// The descriptor to wait on for readability.

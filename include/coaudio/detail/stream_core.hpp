@@ -28,7 +28,6 @@
 #include <mutex>
 #include <new>
 #include <optional>
-#include <thread>
 #include <type_traits>
 
 namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE::detail {
@@ -306,28 +305,7 @@ public:
         if (out_ && state() == run_state::running &&
             out_->ring.write_available() != out_->ring.capacity()) {
             request_drain();
-            // The callback completes the stream once the ring is empty; wait
-            // for that, bounded by the ring's duration plus the host latency,
-            // and, with a stall timeout, by callbacks that stop coming: a
-            // stalled host plays nothing more, however long stop waits.
-            const double seconds = double(out_->ring.capacity()) / out_->params.sample_rate +
-                                   out_->params.latency + 1.0;
-            auto now = std::chrono::steady_clock::now();
-            const auto deadline = now + std::chrono::duration<double>(seconds);
-            const auto stall = out_->params.stall_timeout;
-            std::uint64_t seen = callbacks();
-            auto seen_at = now;
-            while (state() == run_state::draining && now < deadline) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(1));
-                now = std::chrono::steady_clock::now();
-                if (stall.count() == 0) continue;
-                if (const std::uint64_t n = callbacks(); n != seen) {
-                    seen = n;
-                    seen_at = now;
-                } else if (now - seen_at >= stall) {
-                    break;
-                }
-            }
+            wait_for_drain(*out_);
         }
         return halt(&Pa_StopStream);
     }
@@ -465,6 +443,45 @@ private:
             return pa_error(fn(pa_)); // no memory to hand it over (close is noexcept): here, then
         }
         return r ? pa_error(static_cast<PaError>(*r)) : make_error_code(errc::host_not_responding);
+    }
+
+    /// Waits until the callback has played out the queued output and the
+    /// stream has finished, on the bridge's doorbell: `finished()` rings it.
+    /// Bounded by the ring's duration plus the host latency and a second,
+    /// and, with a stall timeout, by callbacks that stop coming: a stalled
+    /// host plays nothing more, however long stop waits.
+    ///
+    /// The wait drains the doorbell, so it may take a ring meant for an
+    /// operation parked on the output; `halt`, which follows, wakes every
+    /// parked operation again.
+    void wait_for_drain(direction_bridge& c) noexcept
+    {
+        using clock = std::chrono::steady_clock;
+        const double seconds =
+            double(c.ring.capacity()) / c.params.sample_rate + c.params.latency + 1.0;
+        auto now = clock::now();
+        const auto deadline = now + std::chrono::duration_cast<clock::duration>(
+                                        std::chrono::duration<double>(seconds));
+        const auto stall = c.params.stall_timeout;
+        std::uint64_t seen = callbacks();
+        auto seen_at = now;
+        for (;;) {
+            c.bell.drain();
+            if (state() != run_state::draining || now >= deadline) return;
+            auto until = deadline;
+            if (stall.count() != 0) {
+                if (const std::uint64_t n = callbacks(); n != seen) {
+                    seen = n;
+                    seen_at = now;
+                } else if (now - seen_at >= stall) {
+                    return;
+                }
+                until = std::min<clock::time_point>(until, seen_at + stall);
+            }
+            // Rounded up, so that a wait never ends just short of its bound.
+            c.bell.wait_for(std::chrono::ceil<std::chrono::milliseconds>(until - now));
+            now = clock::now();
+        }
     }
 
     std::error_code halt(PaError (*fn)(PaStream*))
