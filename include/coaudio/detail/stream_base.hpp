@@ -1,5 +1,5 @@
-// coaudio: what every stream shares: opening, control, status, and the
-// read and write operations of the directions it has.
+// coaudio: what every stream shares: opening, control and status, and the
+// machinery behind the operations that each stream declares.
 // Distributed under the Boost Software License, Version 1.0.
 #ifndef COAUDIO_DETAIL_STREAM_BASE_HPP
 #define COAUDIO_DETAIL_STREAM_BASE_HPP
@@ -7,6 +7,7 @@
 #include <coaudio/config.hpp>
 #include <coaudio/detail/stream_impl.hpp>
 #include <coaudio/detail/stream_open.hpp>
+#include <coaudio/detail/stream_ops.hpp>
 #include <coaudio/error.hpp>
 #include <coaudio/stream_config.hpp>
 #include <coaudio/stream_status.hpp>
@@ -20,8 +21,9 @@ namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE::detail {
 
 /// The executor-templated I/O object behind `basic_input_stream`,
 /// `basic_output_stream` and `basic_duplex_stream`: construction,
-/// open/close, start/stop/abort, cancel, status, and the operations of the
-/// directions the stream has. Not thread-safe, like Asio's sockets: use a
+/// open/close, start/stop/abort, cancel and status. Each of those classes
+/// declares and documents its own operations, which start here through the
+/// initiation objects below. Not thread-safe, like Asio's sockets: use a
 /// stream from one thread (or strand) at a time.
 ///
 /// An operation's initiating function runs on the thread that calls it, as
@@ -47,9 +49,6 @@ struct core_access {
 
 template <class Executor, direction Dir>
 class stream_base {
-    static constexpr bool reads = has_input(Dir);
-    static constexpr bool writes = has_output(Dir);
-
 public:
     using executor_type = Executor;
     /// What `open` takes: a `stream_config`, or for duplex a `duplex_config`.
@@ -226,7 +225,8 @@ public:
     std::size_t ring_capacity() const noexcept requires(Dir != direction::duplex)
     {
         if (!impl_) return 0;
-        return reads ? impl_->core->input().ring.capacity() : impl_->core->output().ring.capacity();
+        return has_input(Dir) ? impl_->core->input().ring.capacity()
+                              : impl_->core->output().ring.capacity();
     }
 
     /// The stream's clock in seconds (`Pa_GetStreamTime`): the clock of the
@@ -242,165 +242,108 @@ public:
         return impl_ ? impl_->core->native_handle() : nullptr;
     }
 
-    // ---- reading (input and duplex) --------------------------------------
+protected:
+    // ---- for the public streams: their queries and operations ------------
+    //
+    // basic_input_stream, basic_output_stream and basic_duplex_stream
+    // declare and document their operations; these do the work.
 
-    /// Frames waiting in the input ring.
-    std::size_t frames_available() noexcept requires reads
+    std::size_t readable_frames() const noexcept
     {
         return impl_ ? impl_->core->input().ring.read_available() : 0;
     }
+    read_status read_record() const noexcept { return impl_ ? impl_->last_read : read_status{}; }
+    stream_params input_half() const { return core("input_params").input().current_params(); }
 
-    /// What the last completed read found: frames lost and overflow events
-    /// just before its first frame, and that frame's ADC time.
-    read_status last_read() const noexcept requires reads
-    {
-        return impl_ ? impl_->last_read : read_status{};
-    }
-
-    /// The input half's parameters.
-    stream_params input_params() const requires reads
-    {
-        return core("input_params").input().current_params();
-    }
-
-    /// Reads one or more whole frames into `buffers`.
-    ///
-    /// Completes as soon as at least one frame has been copied, with the
-    /// number of bytes read (a multiple of `frame_bytes()`). Bytes past the
-    /// last whole frame that fits are left untouched; a non-empty buffer
-    /// smaller than one frame fails with `errc::not_whole_frames`. Like
-    /// `async_read_frames`, it stops short of a gap in the data.
-    ///
-    /// Signature: `void(coaudio::error_code, std::size_t bytes)`.
-    /// Errors: `operation_aborted` (cancelled or closed), `errc::not_running`
-    /// (stopped, nothing buffered), `errc::device_lost`, `errc::not_open`,
-    /// `errc::operation_in_progress`.
-    /// Cancellation: terminal and partial.
-    template <class MutableBufferSequence, class Token = default_token_t<executor_type>>
-    requires reads && asio::is_mutable_buffer_sequence<MutableBufferSequence>::value auto
-    async_read_some(const MutableBufferSequence& buffers, Token&& token = Token{})
-    {
-        return byte_op<transfer_kind::read>(buffers, std::forward<Token>(token));
-    }
-
-    /// Reads `samples.size() / channels` interleaved frames into `samples`.
-    ///
-    /// Completes when the span is full, or when an error ends it, or early
-    /// and with success where frames were lost after the ones it read: a
-    /// full ring, or an overrun that the host reported (a JACK xrun). The
-    /// gap is reported by the read that begins after it (`last_read()`,
-    /// and `errc::input_overflow` with `overflow_is_error`), in order with
-    /// its data, so that no read's data straddles a gap. Check the count: a
-    /// one-second read may return less than a second.
-    ///
-    /// A read larger than the ring is copied in parts as the ring fills,
-    /// and still completes once, so a reader that keeps up loses nothing.
-    ///
-    /// Signature: `void(coaudio::error_code, std::size_t frames)`.
-    /// Errors: as `async_read_some`, plus `errc::format_mismatch` (T is not
-    /// the stream's format) and `errc::not_whole_frames` (size not a
-    /// multiple of the channel count).
-    /// Cancellation: terminal and partial; frames already copied are counted.
-    template <sample_type T, std::size_t Extent, class Token = default_token_t<executor_type>>
-    requires reads auto async_read_frames(std::span<T, Extent> samples, Token&& token = Token{})
-    {
-        return interleaved_op<transfer_kind::read, T>(
-            asio::buffer(samples.data(), samples.size_bytes()), samples.size(),
-            std::forward<Token>(token));
-    }
-
-    /// Reads non-interleaved: one span per channel, all the same length;
-    /// otherwise as the interleaved overload.
-    template <sample_type T, class Token = default_token_t<executor_type>>
-    requires reads auto async_read_frames(std::span<const std::span<T>> channels,
-                                          Token&& token = Token{})
-    {
-        return planar_op<transfer_kind::read, T>(channels, std::forward<Token>(token));
-    }
-
-    // ---- writing (output and duplex) -------------------------------------
-
-    /// Free frames in the output ring: how much a write takes without waiting.
-    std::size_t frames_writable() noexcept requires writes
+    std::size_t writable_frames() const noexcept
     {
         return impl_ ? impl_->core->output().ring.write_available() : 0;
     }
-
-    /// What the last completed write learned: when its first frame is
-    /// expected at the DAC.
-    write_status last_write() const noexcept requires writes
+    write_status write_record() const noexcept
     {
         return impl_ ? impl_->last_write : write_status{};
     }
+    stream_params output_half() const { return core("output_params").output().current_params(); }
 
-    /// The output half's parameters.
-    stream_params output_params() const requires writes
-    {
-        return core("output_params").output().current_params();
-    }
+    /// The initiation objects of the operations, for `asio::async_initiate`,
+    /// as Asio's sockets have theirs: each starts its operation with the
+    /// handler it is given, and names the stream's executor.
+    class initiation {
+    public:
+        explicit initiation(stream_base* self) noexcept : self_(self) {}
+        executor_type get_executor() const noexcept { return self_->get_executor(); }
 
-    /// Writes one or more whole frames from `buffers`.
-    ///
-    /// Completes as soon as at least one frame has been queued, with the
-    /// number of bytes taken (a multiple of `frame_bytes()`). Bytes past the
-    /// last whole frame are not taken; a non-empty buffer smaller than one
-    /// frame fails with `errc::not_whole_frames`.
-    ///
-    /// Signature: `void(coaudio::error_code, std::size_t bytes)`.
-    /// Errors: `operation_aborted` (cancelled or closed), `errc::not_running`
-    /// (finished, or stopped with a full ring), `errc::device_lost`,
-    /// `errc::not_open`, `errc::operation_in_progress`.
-    /// Cancellation: terminal and partial.
-    template <class ConstBufferSequence, class Token = default_token_t<executor_type>>
-    requires writes && asio::is_const_buffer_sequence<ConstBufferSequence>::value auto
-    async_write_some(const ConstBufferSequence& buffers, Token&& token = Token{})
-    {
-        return byte_op<transfer_kind::write>(buffers, std::forward<Token>(token));
-    }
+    protected:
+        stream_base* self_;
+    };
 
-    /// Queues all `samples.size() / channels` interleaved frames of
-    /// `samples`, waiting for ring space as needed.
-    ///
-    /// Signature: `void(coaudio::error_code, std::size_t frames)`.
-    /// Errors: as `async_write_some`, plus `errc::format_mismatch` and
-    /// `errc::not_whole_frames`.
-    /// Cancellation: terminal and partial; frames already queued are counted
-    /// and will be played.
-    template <class T, std::size_t Extent, class Token = default_token_t<executor_type>>
-    requires writes && sample_type<std::remove_const_t<T>>
-    auto async_write_frames(std::span<T, Extent> samples, Token&& token = Token{})
-    {
-        return interleaved_op<transfer_kind::write, std::remove_const_t<T>>(
-            asio::buffer(samples.data(), samples.size_bytes()), samples.size(),
-            std::forward<Token>(token));
-    }
+    /// `async_read_some`: `void(error_code, std::size_t bytes)`.
+    struct initiate_read_some : initiation {
+        using initiation::initiation;
+        template <class Handler, class Buffers>
+        void operator()(Handler&& handler, const Buffers& buffers) const
+        {
+            start_byte_transfer<transfer_kind::read>(this->self_->ex_, this->self_->impl_, buffers,
+                                                     std::forward<Handler>(handler));
+        }
+    };
 
-    /// Writes non-interleaved: one span per channel, all the same length;
-    /// otherwise as the interleaved overload.
-    template <class T, class Token = default_token_t<executor_type>>
-    requires writes && sample_type<std::remove_const_t<T>>
-    auto async_write_frames(std::span<const std::span<T>> channels, Token&& token = Token{})
-    {
-        return planar_op<transfer_kind::write, std::remove_const_t<T>>(channels,
-                                                                       std::forward<Token>(token));
-    }
+    /// `async_read_frames`, interleaved or planar: `void(error_code, std::size_t frames)`.
+    struct initiate_read_frames : initiation {
+        using initiation::initiation;
+        template <class Handler, class T, std::size_t Extent>
+        void operator()(Handler&& handler, std::span<T, Extent> samples) const
+        {
+            start_interleaved_transfer<transfer_kind::read, T>(
+                this->self_->ex_, this->self_->impl_, samples, std::forward<Handler>(handler));
+        }
+        template <class Handler, class T>
+        void operator()(Handler&& handler, std::span<const std::span<T>> channels) const
+        {
+            start_planar_transfer<transfer_kind::read, T>(this->self_->ex_, this->self_->impl_,
+                                                          channels, std::forward<Handler>(handler));
+        }
+    };
 
-    /// Completes once every frame written so far has been played and the
-    /// stream has finished; the stream is then inactive until `start()`.
-    /// Completes at once if the stream is stopped with nothing queued.
-    ///
-    /// Signature: `void(coaudio::error_code)`.
-    /// Errors: `operation_aborted`, `errc::not_running` (stopped with frames
-    /// still queued), `errc::device_lost`, `errc::not_open`,
-    /// `errc::operation_in_progress` (a write is pending).
-    /// Cancellation: terminal and partial; the stream keeps draining.
-    template <class Token = default_token_t<executor_type>>
-    requires writes auto async_drain(Token&& token = Token{})
-    {
-        return launch<false>(drain_transfer{}, {}, std::forward<Token>(token));
-    }
+    /// `async_write_some`: `void(error_code, std::size_t bytes)`.
+    struct initiate_write_some : initiation {
+        using initiation::initiation;
+        template <class Handler, class Buffers>
+        void operator()(Handler&& handler, const Buffers& buffers) const
+        {
+            start_byte_transfer<transfer_kind::write>(this->self_->ex_, this->self_->impl_, buffers,
+                                                      std::forward<Handler>(handler));
+        }
+    };
 
-protected:
+    /// `async_write_frames`, interleaved or planar: `void(error_code, std::size_t frames)`.
+    struct initiate_write_frames : initiation {
+        using initiation::initiation;
+        template <class Handler, class T, std::size_t Extent>
+        void operator()(Handler&& handler, std::span<T, Extent> samples) const
+        {
+            start_interleaved_transfer<transfer_kind::write, std::remove_const_t<T>>(
+                this->self_->ex_, this->self_->impl_, samples, std::forward<Handler>(handler));
+        }
+        template <class Handler, class T>
+        void operator()(Handler&& handler, std::span<const std::span<T>> channels) const
+        {
+            start_planar_transfer<transfer_kind::write, std::remove_const_t<T>>(
+                this->self_->ex_, this->self_->impl_, channels, std::forward<Handler>(handler));
+        }
+    };
+
+    /// `async_drain`: `void(error_code)`.
+    struct initiate_drain : initiation {
+        using initiation::initiation;
+        template <class Handler>
+        void operator()(Handler&& handler) const
+        {
+            start_transfer<false>(this->self_->ex_, this->self_->impl_, drain_transfer{}, {},
+                                  std::forward<Handler>(handler));
+        }
+    };
+
     template <class Ex1, direction>
     friend class stream_base;
     friend struct core_access;
@@ -441,88 +384,6 @@ protected:
     std::shared_ptr<stream_impl<executor_type>> impl_;
 
 private:
-    template <bool CountFrames, class Machine, class Token>
-    auto launch(Machine machine, std::error_code precheck, Token&& token)
-    {
-        using signature =
-            std::conditional_t<Machine::has_count, void(error_code, std::size_t), void(error_code)>;
-        return asio::async_compose<Token, signature>(
-            transfer_op<executor_type, Machine, CountFrames>(impl_, std::move(machine), precheck),
-            token, ex_);
-    }
-
-    // The machine of a read or a write of `target`.
-    template <transfer_kind Kind, bool CountFrames, class Target, class Token>
-    auto launch_transfer(Target target, bool all, std::error_code precheck, Token&& token)
-    {
-        using machine = std::conditional_t<Kind == transfer_kind::read, read_transfer<Target>,
-                                           write_transfer<Target>>;
-        return launch<CountFrames>(machine(std::move(target), all), precheck,
-                                   std::forward<Token>(token));
-    }
-
-    const stream_params* channel_params(transfer_kind kind) const noexcept
-    {
-        if (!is_open()) return nullptr;
-        return kind == transfer_kind::read ? &impl_->core->input().params
-                                           : &impl_->core->output().params;
-    }
-
-    template <transfer_kind Kind, class Buffers, class Token>
-    auto byte_op(const Buffers& buffers, Token&& token)
-    {
-        const std::size_t bytes = asio::buffer_size(buffers);
-        std::error_code ec;
-        std::size_t frames = 0;
-        if (const stream_params* p = channel_params(Kind)) {
-            frames = bytes / p->frame_bytes();
-            if (bytes != 0 && frames == 0) ec = make_error_code(errc::not_whole_frames);
-        } else {
-            ec = make_error_code(errc::not_open);
-        }
-        return launch_transfer<Kind, false>(interleaved_target<Buffers>{buffers, frames}, false, ec,
-                                            std::forward<Token>(token));
-    }
-
-    // The precondition of the typed operations: matching type, whole frames.
-    template <class T>
-    std::error_code check_samples(const stream_params* p, std::size_t samples) const noexcept
-    {
-        if (p == nullptr) return make_error_code(errc::not_open);
-        if (sample_traits<T>::format != p->format) return make_error_code(errc::format_mismatch);
-        if (samples % static_cast<std::size_t>(p->channels) != 0)
-            return make_error_code(errc::not_whole_frames);
-        return {};
-    }
-
-    template <transfer_kind Kind, class T, class Buffer, class Token>
-    auto interleaved_op(const Buffer& buffer, std::size_t samples, Token&& token)
-    {
-        const stream_params* p = channel_params(Kind);
-        std::error_code ec = check_samples<T>(p, samples);
-        const std::size_t frames = ec ? 0 : samples / static_cast<std::size_t>(p->channels);
-        return launch_transfer<Kind, true>(interleaved_target<Buffer>{buffer, frames}, true, ec,
-                                           std::forward<Token>(token));
-    }
-
-    template <transfer_kind Kind, class T, class U, class Token>
-    auto planar_op(std::span<const std::span<U>> channels, Token&& token)
-    {
-        const stream_params* p = channel_params(Kind);
-        std::error_code ec;
-        if (p == nullptr)
-            ec = make_error_code(errc::not_open);
-        else if (sample_traits<T>::format != p->format)
-            ec = make_error_code(errc::format_mismatch);
-        else if (channels.size() != static_cast<std::size_t>(p->channels))
-            ec = make_error_code(errc::invalid_channels);
-        const std::size_t frames = channels.empty() ? 0 : channels[0].size();
-        for (const auto& ch : channels)
-            if (!ec && ch.size() != frames) ec = make_error_code(errc::not_whole_frames);
-        return launch_transfer<Kind, true>(planar_target<U>{channels, ec ? 0 : frames}, true, ec,
-                                           std::forward<Token>(token));
-    }
-
     std::error_code start_impl()
     {
         if (!impl_) return make_error_code(errc::not_open);
