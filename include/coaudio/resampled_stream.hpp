@@ -21,6 +21,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <span>
@@ -145,36 +146,35 @@ struct resampled_input_state {
         return anchor_time + (double(k) / ratio - double(anchor_at)) / device_rate;
     }
 
-    /// Feeds the inner read waiting in the converter's buffer: its lost
-    /// frames as silence, then its frames. Adds its loss, in frames at the
-    /// application's rate, to `status`.
-    std::error_code feed(read_status& status)
+    /// Feeds `frames` frames that a read of the inner stream left in the
+    /// converter's buffer, after the frames lost before them as silence. A
+    /// loss is marked where its silence begins at the application's rate.
+    std::error_code feed(std::size_t frames, const read_status& st)
     {
-        const auto p = *pending;
-        pending.reset();
-        const std::uint64_t lost = p.status.frames_lost;
-        if (p.status.input_time != 0) {
-            anchor_time = p.status.input_time;
-            anchor_at = fed + lost;
-        }
-        const std::error_code ec = conv->commit(p.frames, lost);
-        fed += lost + p.frames;
-        if (p.status.overflows != 0 || lost != 0) {
+        const std::uint64_t lost = st.frames_lost;
+        if (st.overflows != 0 || lost != 0) {
             // Cumulative rounding: the losses reported add up to the device's
             // total loss at the application's rate, rounded once.
             device_lost += lost;
             const auto total =
                 static_cast<std::uint64_t>(std::llround(double(device_lost) * ratio));
-            status.frames_lost += total - lost_reported;
+            gaps.push_back({static_cast<std::uint64_t>(std::llround(double(fed) * ratio)),
+                            total - lost_reported, st.overflows});
             lost_reported = total;
-            status.overflows += p.status.overflows;
         }
-        return ec;
+        if (st.input_time != 0) {
+            anchor_time = st.input_time;
+            anchor_at = fed + lost;
+        }
+        fed += lost + frames;
+        return conv->commit(frames, lost);
     }
 
-    struct inner_read {
-        std::size_t frames;
-        read_status status;
+    /// Where the silence of a loss begins (a converted frame's index), and the loss.
+    struct gap_mark {
+        std::uint64_t at;
+        std::uint64_t frames_lost;
+        std::uint32_t overflows;
     };
 
     basic_input_stream<Executor> inner;
@@ -184,9 +184,9 @@ struct resampled_input_state {
     double ratio; ///< application frames per device frame
     frame_fifo fifo;
     std::optional<resampling_sink<frame_fifo>> conv;
-    std::optional<inner_read> pending; ///< read, not yet fed (its frames sit in conv's buffer)
-    std::uint64_t fed = 0;             ///< device frames fed, lost ones as silence
-    std::uint64_t delivered = 0;       ///< converted frames handed to reads
+    std::deque<gap_mark> gaps;   ///< losses not yet reported, in order
+    std::uint64_t fed = 0;       ///< device frames fed, lost ones as silence
+    std::uint64_t delivered = 0; ///< converted frames handed to reads
     std::uint64_t device_lost = 0;
     std::uint64_t lost_reported = 0;
     double anchor_time = 0; ///< the ADC time of device frame `anchor_at`; 0: none known
@@ -277,20 +277,30 @@ private:
     {
         auto& s = *st_;
         for (;;) {
-            if (s.fifo.available() > 0) {
+            // A read reports the losses marked at its first frame and ends
+            // where the next loss's silence begins.
+            std::size_t ready = s.fifo.available();
+            while (!s.gaps.empty()) {
+                const auto& g = s.gaps.front();
+                if (g.at > s.delivered) {
+                    ready = std::min<std::size_t>(ready, g.at - s.delivered);
+                    break;
+                }
+                if (done_ > 0) return false;
+                status_.frames_lost += g.frames_lost;
+                status_.overflows += g.overflows;
+                s.gaps.pop_front();
+            }
+            if (ready > 0) {
                 if (done_ == 0) status_.input_time = s.time_of(s.delivered);
-                const std::size_t k = target_.put(s.fifo.front(), s.channels, done_);
+                const std::size_t k =
+                    target_.put(s.fifo.front().first(ready * s.channels), s.channels, done_);
                 s.fifo.pop(k);
                 s.delivered += k;
                 done_ += k;
             }
             if (done_ == target_.frames || (!all_ && done_ > 0)) return false;
-            if (s.pending) {
-                if (done_ > 0 && s.pending->status.overflows != 0)
-                    return false; // a gap follows: the next read reports it
-                if ((ec_ = s.feed(status_))) return false;
-                continue;
-            }
+            if (ready < s.fifo.available()) continue; // at a loss
             if (cancelled(self)) return false;
             const std::span<float> buf = s.conv->buffer(target_.frames - done_);
             step_ = step::reading;
@@ -308,10 +318,10 @@ private:
     {
         auto& s = *st_;
         if (!all_) n /= s.channels * sizeof(float);
-        if (n > 0)
-            s.pending =
-                typename resampled_input_state<Executor>::inner_read{n, s.inner.last_read()};
-        if (ec == errc::input_overflow) ec = {}; // reported with the frames, below
+        if (n > 0) {
+            if (auto e = s.feed(n, s.inner.last_read())) ec = e;
+        }
+        if (ec == errc::input_overflow) ec = {}; // reported with the frames
         if (ec) {
             ec_ = ec;
             return finish(self);

@@ -7,6 +7,7 @@
 #include <coaudio/resampled_stream.hpp>
 #include <coaudio/virtual_device.hpp>
 
+#include "support/awaitable_ops.hpp"
 #include "support/catch.hpp"
 #include "support/run.hpp"
 #include "support/tone.hpp"
@@ -21,9 +22,11 @@
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
+#include <asio/use_future.hpp>
 
 #include <cmath>
 #include <cstdint>
+#include <numbers>
 #include <span>
 #include <vector>
 
@@ -60,6 +63,7 @@ coaudio::resampled_input_stream open_input(asio::io_context& io, coaudio::virtua
 
 TEST_CASE("a 1 kHz tone written at 44.1 kHz is read back at 16 kHz through the 48 kHz device")
 {
+    using namespace awaitable_ops;
     asio::io_context io;
     coaudio::virtual_device dev({.sample_rate = device_rate, .frames_per_block = block});
     coaudio::output_stream raw_out(io);
@@ -73,6 +77,9 @@ TEST_CASE("a 1 kHz tone written at 44.1 kHz is read back at 16 kHz through the 4
     std::vector<float> rec(24000); // 1.5 s
     std::vector<double> times;     // each read's first frame: its ADC time
     std::vector<std::size_t> at;   // and its index
+    std::vector<double> dac;       // each write's first frame: its DAC time
+    std::uint64_t underflows_after_first_write = 0;
+    std::uint64_t dropped_while_reading = 0;
     bool done = false;
     out.start();
     in.start();
@@ -84,7 +91,12 @@ TEST_CASE("a 1 kHz tone written at 44.1 kHz is read back at 16 kHz through the 4
                 const std::size_t w = co_await out.async_write_frames(
                     std::span<const float>(tone).subspan(i, n), use_awaitable);
                 CHECK(w == n);
+                dac.push_back(out.last_write().output_time);
+                if (i == 0) underflows_after_first_write = out.next_layer().counters().underflows;
             }
+            co_await out.async_drain(use_awaitable);
+            underflows_after_first_write =
+                out.next_layer().counters().underflows - underflows_after_first_write;
         };
         auto reader = [&]() -> asio::awaitable<void> {
             for (std::size_t i = 0; i < rec.size(); i += 1600) {
@@ -95,9 +107,9 @@ TEST_CASE("a 1 kHz tone written at 44.1 kHz is read back at 16 kHz through the 4
                 times.push_back(in.last_read().input_time);
                 at.push_back(i);
             }
+            dropped_while_reading = in.next_layer().counters().frames_dropped;
         };
-        asio::co_spawn(io, writer(), asio::detached);
-        co_await reader();
+        co_await (writer() && reader());
         done = true;
     }());
 
@@ -118,7 +130,23 @@ TEST_CASE("a 1 kHz tone written at 44.1 kHz is read back at 16 kHz through the 4
         worst = std::max(worst, std::abs(times[r] - double(at[r]) / 16000));
     INFO("worst read time error " << worst * 1e6 << " us");
     CHECK(worst < 1e-9);
-    CHECK(in.next_layer().counters().frames_dropped == 0);
+    CHECK(dropped_while_reading == 0);
+
+    // Written frame j stands for device frame j * 48000 / 44100: with no
+    // underflow after the first write, each write's DAC time is the second's
+    // plus the frames between them at 44.1 kHz. (The first write's is a
+    // block early, as the inner stream's is: the stream started empty, and
+    // the silence of its first block delayed what followed.)
+    double worst_dac = 0;
+    for (std::size_t w = 1; w < dac.size(); ++w)
+        worst_dac = std::max(worst_dac, std::abs(dac[w] - dac[1] - double((w - 1) * 1000) / 44100));
+    INFO("worst write time error " << worst_dac * 1e6 << " us, underflows after the first write "
+                                   << underflows_after_first_write);
+    CHECK(dac[0] > 0);
+    CHECK(underflows_after_first_write == 0);
+    // The drain flushed the filter: 2 s at 44.1 kHz played as 2 s at 48 kHz, whole.
+    CHECK(out.next_layer().counters().frames == 96000);
+    CHECK(worst_dac < 1e-9);
 }
 
 TEST_CASE("a stalled reader's loss is reported at 16 kHz, and time is kept across it")
@@ -126,11 +154,20 @@ TEST_CASE("a stalled reader's loss is reported at 16 kHz, and time is kept acros
     for (bool overflow_is_error : {false, true}) {
         asio::io_context io;
         coaudio::virtual_device dev({.sample_rate = device_rate, .frames_per_block = block});
+        // A 1 kHz tone at 48 kHz plays into the loopback from a ring that
+        // holds all of it, so that the input captures device frame j as
+        // tone frame j - 256 (the loopback's block of delay) whatever the reader does.
+        coaudio::output_stream player(io);
+        dev.open(player, {.ring_frames = 480000});
+        const auto tone = test::sine(480000, 1000, 0.5, device_rate);
+        REQUIRE(player.async_write_frames(std::span(tone), asio::use_future).get() == tone.size());
         auto in = open_input(io, dev, 16000,
                              {.ring_frames = 4096, .overflow_is_error = overflow_is_error});
+        player.start();
         in.start();
-        std::vector<float> buf(1600);
+        std::vector<float> rec(40 * 1600);
         std::uint64_t delivered = 0;
+        std::uint64_t gap_at = 0;
         std::uint64_t lost = 0;
         int overflow_errors = 0;
         bool done = false;
@@ -141,13 +178,17 @@ TEST_CASE("a stalled reader's loss is reported at 16 kHz, and time is kept acros
                 // The reader stalls for 101 blocks (25856 frames): the ring of
                 // 4096 frames fills and the rest is dropped.
                 if (r == 10) dev.step(101);
-                auto [ec, n] =
-                    co_await in.async_read_frames(std::span(buf), as_tuple(use_awaitable));
+                auto [ec, n] = co_await in.async_read_frames(
+                    std::span(rec).subspan(delivered,
+                                           std::min<std::size_t>(1600, rec.size() - delivered)),
+                    as_tuple(use_awaitable));
                 if (ec == coaudio::errc::input_overflow)
                     ++overflow_errors;
                 else
                     REQUIRE_FALSE(ec);
                 const auto st = in.last_read();
+                if (st.frames_lost != 0) gap_at = delivered;
+
                 lost += st.frames_lost;
                 // The first frame of this read is converted frame `delivered`,
                 // which stands for device frame 3 * delivered: lost frames
@@ -163,6 +204,29 @@ TEST_CASE("a stalled reader's loss is reported at 16 kHz, and time is kept acros
         CHECK(c.frames_dropped > 20000);
         CHECK(lost == static_cast<std::uint64_t>(std::llround(double(c.frames_dropped) / 3)));
         CHECK(overflow_errors == (overflow_is_error ? 1 : 0));
+
+        // What was read keeps time with the tone: converted frame k stands for
+        // device frame 3k, tone frame 3k - 256, on both sides of the gap; the
+        // lost frames are silence. 20 frames (1.25 ms) at each edge are the
+        // filter's.
+        double before = 0, after = 0, silence = 0;
+        for (std::size_t k = 200; k < delivered; ++k) {
+            const double want =
+                0.5 * std::sin(2 * std::numbers::pi * 1000 * (3.0 * double(k) - 256) / device_rate);
+            const double e = std::abs(double(rec[k]) - want);
+            if (k + 20 < gap_at)
+                before = std::max(before, e);
+            else if (k > gap_at + 20 && k + 20 < gap_at + lost)
+                silence = std::max(silence, double(std::abs(rec[k])));
+            else if (k > gap_at + lost + 20)
+                after = std::max(after, e);
+        }
+        INFO("error before the gap " << before << ", after " << after << ", silence peak "
+                                     << silence);
+        CHECK(gap_at > 0);
+        CHECK(before < 1e-3);
+        CHECK(after < 1e-3);
+        CHECK(silence < 1e-3);
     }
 }
 
