@@ -742,8 +742,14 @@ protected:
 /// `overflow_is_error` asks for that. The gap's edges are softened by the
 /// filter, a few milliseconds either side.
 ///
-/// One read may be outstanding at a time. Start and stop it, and read its
-/// counters (at the device's rate), through `next_layer()`.
+/// A stop and a start are not a gap: the converter runs on across them, and
+/// the read that hands out the last frames from before the stop is dated from
+/// the times after the start (late by the pause). Close and open again for a
+/// fresh start.
+///
+/// One read may be outstanding at a time. `start`, `stop`, `close` and
+/// `cancel` are forwarded; the counters (at the device's rate) and the rest
+/// are on `next_layer()`.
 template <class Executor = asio::any_io_executor>
 class basic_resampled_input_stream
     : public detail::resampled_base<Executor, basic_input_stream<Executor>,
