@@ -374,6 +374,10 @@ struct resampled_output_state {
             const std::size_t n = conv.process(in, std::span(out).subspan(at), used, ec);
             out.resize(at + n * channels);
             if (ec) break;
+            if (used == 0 && n == 0) { // no progress: never expected from libsoxr
+                ec = std::make_error_code(std::errc::invalid_argument);
+                break;
+            }
             taken += used;
             in = in.subspan(used * channels);
         }
