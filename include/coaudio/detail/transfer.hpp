@@ -185,7 +185,8 @@ public:
     static constexpr bool has_count = true; ///< completes with a count
     static constexpr bool input = true;     ///< works on the input ring
 
-    /// Notes when the first frame was captured. Called once, before `resume`.
+    /// Notes when the first frame was captured, for a read that copies none;
+    /// `resume` dates the first frame it copies. Called once, before `resume`.
     void begin(stream_core& core) noexcept { status_.input_time = core.input().input_time_here(); }
 
     next_action resume(stream_core& core)
@@ -211,6 +212,10 @@ public:
             if (g != nullptr && g->position > at && g->position - at < r.frames)
                 r = first_frames(r, static_cast<std::size_t>(g->position - at), fb);
             if (r.frames == 0) break;
+            // The first frame's time, now that it is here: a read that began
+            // before it was captured (parked where a gap begins) would have
+            // dated it from the frames before the gap.
+            if (this->done_ == 0) status_.input_time = c.input_time_here();
             this->copy(r, fb, false);
             c.ring.commit_read(r.frames);
             if (!this->all_) return next_action::finished();
