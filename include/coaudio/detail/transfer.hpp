@@ -185,9 +185,11 @@ public:
     static constexpr bool has_count = true; ///< completes with a count
     static constexpr bool input = true;     ///< works on the input ring
 
-    /// Notes when the first frame was captured, for a read that copies none;
-    /// `resume` dates the first frame it copies. Called once, before `resume`.
-    void begin(stream_core& core) noexcept { status_.input_time = core.input().input_time_here(); }
+    /// Nothing to note yet: `resume` dates the first frame when it copies
+    /// it, and `conclude` a read that copied none. Dated here, a read that
+    /// parks where a gap begins would date its first frame from the frames
+    /// before the gap.
+    void begin(stream_core&) noexcept {}
 
     next_action resume(stream_core& core)
     {
@@ -212,10 +214,7 @@ public:
             if (g != nullptr && g->position > at && g->position - at < r.frames)
                 r = first_frames(r, static_cast<std::size_t>(g->position - at), fb);
             if (r.frames == 0) break;
-            // The first frame's time, now that it is here: a read that began
-            // before it was captured (parked where a gap begins) would have
-            // dated it from the frames before the gap.
-            if (this->done_ == 0) status_.input_time = c.input_time_here();
+            if (this->done_ == 0) status_.input_time = c.input_time_here(); // see begin
             this->copy(r, fb, false);
             c.ring.commit_read(r.frames);
             if (!this->all_) return next_action::finished();
@@ -229,6 +228,7 @@ public:
     void conclude(Stream& stream, std::error_code& ec) const noexcept
     {
         stream.last_read = status_;
+        if (this->done_ == 0) stream.last_read.input_time = stream.core->input().input_time_here();
         if (!ec && status_.overflows != 0 && stream.core->input().params.overflow_is_error)
             ec = make_error_code(errc::input_overflow);
     }
