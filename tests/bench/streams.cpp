@@ -17,7 +17,9 @@
 // the hidden --run-one, on the same JACK server, in turn with the others.
 // Its CPU time is its own process's, over the same window. (This program's
 // PortAudio client stays on the server meanwhile, idle, so the graph has one
-// client more during those runs.)
+// client more during those runs.) So that this does not pass for the
+// backend's cost, --uring also adds coaudio-apart: this program, on epoll,
+// started the same way.
 //
 // The figure is process CPU time per second of audio, over a window of whole
 // blocks after a warm-up; the JACK server is another process and is not
@@ -67,7 +69,7 @@ namespace bench {
 namespace {
 
 enum class way { input, output, duplex };
-enum class how { coaudio, condvar, post, blocking, coaudio_uring };
+enum class how { coaudio, condvar, post, blocking, coaudio_uring, coaudio_apart };
 
 /// The io_uring build of this program (--uring), or empty.
 std::string uring_program;
@@ -94,6 +96,7 @@ const char* how_key(how h)
     case how::post: return "post";
     case how::blocking: return "blocking";
     case how::coaudio_uring: return "coaudio-uring";
+    case how::coaudio_apart: return "coaudio-apart";
     }
     return "?";
 }
@@ -109,13 +112,15 @@ std::string label(way w, how h)
     switch (h) {
     case how::coaudio:
     case how::coaudio_uring:
+    case how::coaudio_apart:
         return std::string(w == way::input    ? "coaudio `input_stream`"
                            : w == way::output ? "coaudio `output_stream`"
                                               : "coaudio `duplex_stream`") +
                (uring_program.empty() ? "" : ", Asio on ") +
-               (uring_program.empty() ? ""
-                : h == how::coaudio   ? backend
-                                      : "io_uring");
+               (uring_program.empty()     ? ""
+                : h == how::coaudio_uring ? "io_uring"
+                                          : backend) +
+               (h == how::coaudio ? "" : ", a process of its own");
     case how::condvar: return "C: callback, mutex + condvar";
     case how::post: return "naive `asio::post` of a copy";
     case how::blocking: return "`Pa_ReadStream` loop";
@@ -551,7 +556,7 @@ result run_blocking(const request& rq)
     return r;
 }
 
-/// coaudio's stream in `program`, the io_uring build of this one, which
+/// coaudio's stream in `program`, this one or its io_uring build, which
 /// writes "cpu lost xruns host_gone note" on one line (--run-one).
 result run_external(const std::string& program, const request& rq)
 {
@@ -616,6 +621,7 @@ result run(how h, const request& rq)
     case how::post: return run_post(rq);
     case how::blocking: return run_blocking(rq);
     case how::coaudio_uring: return run_external(uring_program, rq);
+    case how::coaudio_apart: return run_external(fs::read_symlink("/proc/self/exe"), rq);
     }
     return {};
 }
@@ -733,7 +739,8 @@ bool selected(const options& o, const cell& c)
     // mono stream survive a larger buffer, but a mono Pa_WriteStream corrupts
     // PortAudio's heap. So the blocking loop is an input row only.
     if (c.kind == how::blocking && c.dir != way::input) return false;
-    if (c.kind == how::coaudio_uring && o.uring.empty()) return false;
+    if ((c.kind == how::coaudio_uring || c.kind == how::coaudio_apart) && o.uring.empty())
+        return false;
     return listed(o.only, how_key(c.kind)) ||
            listed(o.only, std::string(way_name(c.dir)) + "-" + how_key(c.kind));
 }
@@ -751,8 +758,8 @@ namespace bench {
 namespace {
 
 const std::vector<way> ways{way::input, way::output, way::duplex};
-const std::vector<how> hows{how::coaudio, how::coaudio_uring, how::condvar, how::post,
-                            how::blocking};
+const std::vector<how> hows{how::coaudio, how::coaudio_apart, how::coaudio_uring,
+                            how::condvar, how::post,          how::blocking};
 
 /// One load and block size: a JACK server, PortAudio, `reps` rounds of every
 /// variant. Runs in a child process and writes one line a run to `out`:
