@@ -10,6 +10,10 @@
 #   bash tests/bench/run.sh --streams-only  only the real streams on JACK (~12 min)
 #   bash tests/bench/run.sh --no-busy       the real streams on a quiet machine only
 #   bash tests/bench/run.sh --resample-only only the sample-rate conversion (~10 s)
+#   bash tests/bench/run.sh --uring         the real streams also with coaudio on
+#                                           Asio's io_uring backend (liburing-dev)
+#   bash tests/bench/run.sh --only KEYS     only those rows of the real streams
+#                                           (coaudio,coaudio-uring,condvar,...)
 #
 # Then, with JACK, the real streams: coaudio's input, output and duplex
 # streams against a condvar, a naive asio::post and Pa_ReadStream, each
@@ -36,6 +40,7 @@ streams_only=no
 resample_only=no
 use_jack=yes
 use_callgrind=yes
+use_uring=no
 while (($#)); do
     case $1 in
     --quick) bench_args+=(--quick); stream_args+=(--reps 1 --seconds 2); use_callgrind=no ;;
@@ -46,6 +51,8 @@ while (($#)); do
     --streams-only) streams_only=yes ;;
     --no-busy) stream_args+=(--load quiet) ;;
     --resample-only) resample_only=yes ;;
+    --uring) use_uring=yes ;;
+    --only) [[ $# -ge 2 ]] || { usage >&2; exit 2; }; stream_args+=(--only "$2"); shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "run.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
     esac
@@ -69,6 +76,14 @@ if [[ ! -f $build/CMakeCache.txt ]]; then
 fi
 targets=(coaudio_bench coaudio_bench_streams)
 [[ $resample_only == yes ]] && targets=()
+if [[ $use_uring == yes ]]; then
+    if ! cmake --build "$build" --target help | grep -q coaudio_bench_streams_uring; then
+        echo "run.sh: --uring needs liburing (Debian: liburing-dev); then remove $build/CMakeCache.txt" >&2
+        exit 1
+    fi
+    targets+=(coaudio_bench_streams_uring)
+    stream_args+=(--uring "$build/tests/bench/coaudio_bench_streams_uring")
+fi
 cmake --build "$build" --target help | grep -q coaudio_bench_resample && targets+=(coaudio_bench_resample)
 if ((${#targets[@]} == 0)); then
     echo "run.sh: coaudio_bench_resample needs libsoxr (Debian: libsoxr-dev)" >&2

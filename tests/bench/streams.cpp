@@ -8,7 +8,18 @@
 //
 //   coaudio_bench_streams --jackd PATH --jack-lsp PATH [--out DIR] [--reps N]
 //                         [--seconds S] [--blocks 64,256] [--load quiet,busy]
-//                         [--only KEY[,KEY...]]
+//                         [--only KEY[,KEY...]] [--uring PATH]
+//
+// --uring PATH adds a row for coaudio's streams on Asio's io_uring backend:
+// PATH is this program built with ASIO_HAS_IO_URING and ASIO_DISABLE_EPOLL
+// (coaudio_bench_streams_uring; one program cannot hold both backends, the
+// macros change Asio's types), which this one starts for each such run with
+// the hidden --run-one, on the same JACK server, in turn with the others.
+// Its CPU time is its own process's, over the same window. (This program's
+// PortAudio client stays on the server meanwhile, idle, so the graph has one
+// client more during those runs.) So that this does not pass for the
+// backend's cost, --uring also adds coaudio-apart: this program, on epoll,
+// started the same way.
 //
 // The figure is process CPU time per second of audio, over a window of whole
 // blocks after a warm-up; the JACK server is another process and is not
@@ -58,7 +69,10 @@ namespace bench {
 namespace {
 
 enum class way { input, output, duplex };
-enum class how { coaudio, condvar, post, blocking };
+enum class how { coaudio, condvar, post, blocking, coaudio_uring, coaudio_apart };
+
+/// The io_uring build of this program (--uring), or empty.
+std::string uring_program;
 
 struct cell {
     way dir;
@@ -81,16 +95,32 @@ const char* how_key(how h)
     case how::condvar: return "condvar";
     case how::post: return "post";
     case how::blocking: return "blocking";
+    case how::coaudio_uring: return "coaudio-uring";
+    case how::coaudio_apart: return "coaudio-apart";
     }
     return "?";
 }
+
+// The Asio backend this program runs on.
+#if defined(ASIO_HAS_IO_URING_AS_DEFAULT)
+constexpr const char* backend = "io_uring";
+#else
+constexpr const char* backend = "epoll";
+#endif
 std::string label(way w, how h)
 {
     switch (h) {
     case how::coaudio:
-        return w == way::input    ? "coaudio `input_stream`"
-               : w == way::output ? "coaudio `output_stream`"
-                                  : "coaudio `duplex_stream`";
+    case how::coaudio_uring:
+    case how::coaudio_apart:
+        return std::string(w == way::input    ? "coaudio `input_stream`"
+                           : w == way::output ? "coaudio `output_stream`"
+                                              : "coaudio `duplex_stream`") +
+               (uring_program.empty() ? "" : ", Asio on ") +
+               (uring_program.empty()     ? ""
+                : h == how::coaudio_uring ? "io_uring"
+                                          : backend) +
+               (h == how::coaudio ? "" : ", a process of its own");
     case how::condvar: return "C: callback, mutex + condvar";
     case how::post: return "naive `asio::post` of a copy";
     case how::blocking: return "`Pa_ReadStream` loop";
@@ -526,6 +556,63 @@ result run_blocking(const request& rq)
     return r;
 }
 
+/// coaudio's stream in `program`, this one or its io_uring build, which
+/// writes "cpu lost xruns host_gone note" on one line (--run-one).
+result run_external(const std::string& program, const request& rq)
+{
+    result r;
+    const std::string command = "'" + program + "' --run-one " +
+                                std::to_string(static_cast<int>(rq.dir)) + " " +
+                                std::to_string(rq.block) + " " + std::to_string(rq.blocks) + " " +
+                                std::to_string(rq.warmup);
+    std::fflush(nullptr);
+    std::FILE* in = ::popen(command.c_str(), "r");
+    if (in == nullptr) {
+        r.note = "could not start " + program;
+        return r;
+    }
+    std::string text;
+    char buf[512];
+    while (std::fgets(buf, sizeof buf, in) != nullptr)
+        text += buf;
+    const int status = ::pclose(in);
+    std::istringstream line(text);
+    std::string cpu_text;
+    unsigned long long lost = 0, xruns = 0;
+    int gone = 0;
+    if (!(line >> cpu_text >> lost >> xruns >> gone)) {
+        r.note = program + " gave no figure (status " + std::to_string(status) + ")";
+        return r;
+    }
+    r.cpu_ms_per_s = std::strtod(cpu_text.c_str(), nullptr);
+    r.lost = lost;
+    r.xruns = xruns;
+    r.host_gone = gone != 0;
+    std::getline(line >> std::ws, r.note);
+    return r;
+}
+
+/// --run-one WAY BLOCK BLOCKS WARMUP: one run of coaudio's stream on the
+/// JACK server of JACK_DEFAULT_SERVER, its figures on stdout.
+int run_one(int argc, char** argv)
+{
+    if (argc != 6) return 2;
+    coaudio::library lib; // PortAudio meets the server
+    const int device = jack_device();
+    if (device < 0) {
+        std::printf("nan 0 0 0 PortAudio sees no JACK device\n");
+        return 1;
+    }
+    const request rq{static_cast<way>(std::atoi(argv[2])), device, std::atoi(argv[3]),
+                     std::atoi(argv[4]), std::atoi(argv[5])};
+    const result r = run_coaudio(rq);
+    std::printf("%.17g %llu %llu %d %s\n", r.cpu_ms_per_s, static_cast<unsigned long long>(r.lost),
+                static_cast<unsigned long long>(r.xruns), r.host_gone ? 1 : 0, r.note.c_str());
+    std::fflush(stdout);
+    if (r.host_gone) std::_Exit(1); // as run_cell: the late call never returns
+    return 0;
+}
+
 result run(how h, const request& rq)
 {
     switch (h) {
@@ -533,6 +620,8 @@ result run(how h, const request& rq)
     case how::condvar: return run_condvar(rq);
     case how::post: return run_post(rq);
     case how::blocking: return run_blocking(rq);
+    case how::coaudio_uring: return run_external(uring_program, rq);
+    case how::coaudio_apart: return run_external(fs::read_symlink("/proc/self/exe"), rq);
     }
     return {};
 }
@@ -573,7 +662,7 @@ private:
 // ---- options and report ----------------------------------------------------------
 
 struct options {
-    std::string jackd, jack_lsp, only;
+    std::string jackd, jack_lsp, only, uring;
     fs::path out = ".";
     int reps = 5; // the figures move a lot from run to run: a median of five
     double seconds = 3.0;
@@ -585,8 +674,9 @@ struct options {
 {
     std::fputs("usage: coaudio_bench_streams --jackd PATH --jack-lsp PATH [--out DIR] [--reps N]\n"
                "                             [--seconds S] [--blocks 64,256] [--load quiet,busy]\n"
-               "                             [--only KEY[,KEY...]]\n"
-               "KEY: coaudio condvar post blocking, or DIRECTION-KEY (input-coaudio, ...)\n",
+               "                             [--only KEY[,KEY...]] [--uring PATH]\n"
+               "KEY: coaudio condvar post blocking coaudio-uring, or DIRECTION-KEY "
+               "(input-coaudio, ...)\n",
                status == 0 ? stdout : stderr);
     std::exit(status);
 }
@@ -617,6 +707,8 @@ options parse(int argc, char** argv)
             o.out = value();
         else if (a == "--only")
             o.only = value();
+        else if (a == "--uring")
+            o.uring = value();
         else if (a == "--reps")
             o.reps = std::max(1, std::atoi(value().c_str()));
         else if (a == "--seconds")
@@ -647,6 +739,8 @@ bool selected(const options& o, const cell& c)
     // mono stream survive a larger buffer, but a mono Pa_WriteStream corrupts
     // PortAudio's heap. So the blocking loop is an input row only.
     if (c.kind == how::blocking && c.dir != way::input) return false;
+    if ((c.kind == how::coaudio_uring || c.kind == how::coaudio_apart) && o.uring.empty())
+        return false;
     return listed(o.only, how_key(c.kind)) ||
            listed(o.only, std::string(way_name(c.dir)) + "-" + how_key(c.kind));
 }
@@ -664,7 +758,8 @@ namespace bench {
 namespace {
 
 const std::vector<way> ways{way::input, way::output, way::duplex};
-const std::vector<how> hows{how::coaudio, how::condvar, how::post, how::blocking};
+const std::vector<how> hows{how::coaudio, how::coaudio_apart, how::coaudio_uring,
+                            how::condvar, how::post,          how::blocking};
 
 /// One load and block size: a JACK server, PortAudio, `reps` rounds of every
 /// variant. Runs in a child process and writes one line a run to `out`:
@@ -723,7 +818,9 @@ int run_cell(const options& o, const std::string& load, int block, std::FILE* ou
 int main(int argc, char** argv)
 {
     using namespace bench;
+    if (argc > 1 && std::string(argv[1]) == "--run-one") return run_one(argc, argv);
     const options o = parse(argc, argv);
+    uring_program = o.uring;
     fs::create_directories(o.out);
     // load, block, direction, variant -> samples
     std::map<std::tuple<std::string, int, int, int>, samples> table;

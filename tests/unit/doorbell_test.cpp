@@ -19,6 +19,16 @@
 #  include <type_traits>
 #endif
 
+#if defined(COAUDIO_TEST_IO_URING)
+#  include <asio/io_context.hpp>
+#  include <asio/posix/stream_descriptor.hpp>
+
+#  include <chrono>
+#  include <system_error>
+// (after the public headers that complete it)
+#  include <asio/detail/io_uring_service.hpp>
+#endif
+
 namespace {
 
 // Rung and not yet drained: the event signalled, the descriptor readable.
@@ -56,10 +66,45 @@ TEST_CASE("the doorbell is an eventfd on Linux, a pipe on other POSIX systems or
 #endif
 }
 
-#if defined(ASIO_DISABLE_EPOLL)
+#if defined(ASIO_DISABLE_EPOLL) && !defined(ASIO_HAS_IO_URING)
 // The build that stands in for macOS and the BSDs (preset posix) must really
 // run Asio's portable reactor, not epoll.
 static_assert(std::is_same_v<asio::detail::reactor, asio::detail::select_reactor>);
+#endif
+
+#if defined(COAUDIO_TEST_IO_URING)
+// COAUDIO_IO_URING=ON must put the whole io_context on io_uring: with
+// ASIO_HAS_IO_URING alone Asio keeps epoll for descriptors, the doorbell's
+// wait among them, and only files go through io_uring.
+#  if !defined(ASIO_HAS_IO_URING_AS_DEFAULT)
+#    error "COAUDIO_IO_URING=ON, but Asio does not run its io_context on io_uring"
+#  endif
+static_assert(std::is_same_v<asio::detail::reactor, asio::detail::null_reactor>);
+
+TEST_CASE("with COAUDIO_IO_URING the doorbell's wait is an io_uring request that a ring completes")
+{
+    coaudio::detail::doorbell bell;
+    asio::io_context io;
+    asio::posix::stream_descriptor waiter(io, bell.waiter_handle());
+    CHECK(asio::has_service<asio::detail::io_uring_service>(io));
+
+    int woken = 0;
+    waiter.async_wait(asio::posix::descriptor_base::wait_read, [&](std::error_code ec) {
+        CHECK_FALSE(ec);
+        bell.drain();
+        ++woken;
+    });
+    // Nothing rang yet: the wait stays parked. (poll() may run Asio's own
+    // operation that submits the request.)
+    io.poll();
+    CHECK(woken == 0);
+    bell.ring();
+    io.run_for(std::chrono::seconds(5));
+    CHECK(woken == 1);
+    CHECK_FALSE(readable(bell.native_handle()));
+    // The doorbell keeps its descriptor.
+    waiter.release();
+}
 #endif
 
 TEST_CASE(
