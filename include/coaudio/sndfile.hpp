@@ -16,7 +16,7 @@
 #include <sndfile.h>
 
 #include <coaudio/config.hpp>
-#include <coaudio/detail/oneshot.hpp>
+#include <coaudio/detail/oneshot_ops.hpp>
 #include <coaudio/error.hpp>
 #include <coaudio/input_stream.hpp>
 #include <coaudio/oneshot.hpp>
@@ -257,9 +257,9 @@ template <detail::io_executor Executor, class Token = default_token_t<Executor>>
 auto async_play_file(const Executor& ex, std::filesystem::path path, play_file_options options = {},
                      Token&& token = Token{})
 {
-    return detail::launch(ex, std::forward<Token>(token), [path = std::move(path), options] {
-        return detail::play_file_path(path, options);
-    });
+    return detail::start_coroutine(
+        ex, std::forward<Token>(token),
+        [path = std::move(path), options] { return detail::play_file_path(path, options); });
 }
 
 template <detail::execution_context_ref ExecutionContext,
@@ -290,7 +290,7 @@ auto async_record_file(const Executor& ex, std::filesystem::path path, std::uint
                        double rate, int channels, record_file_options options = {},
                        Token&& token = Token{})
 {
-    return detail::launch(
+    return detail::start_coroutine(
         ex, std::forward<Token>(token), [path = std::move(path), frames, rate, channels, options] {
             return detail::record_file_path(path, frames, rate, channels, options);
         });
@@ -322,8 +322,8 @@ template <class Executor, class Token = default_token_t<Executor>>
 auto async_play_file(basic_output_stream<Executor>& stream, sound_file& file,
                      Token&& token = Token{})
 {
-    return detail::launch(stream.get_executor(), std::forward<Token>(token),
-                          [&stream, &file] { return detail::play_file_on(stream, file); });
+    return detail::start_coroutine(stream.get_executor(), std::forward<Token>(token),
+                                   [&stream, &file] { return detail::play_file_on(stream, file); });
 }
 
 /// Records `frames` frames from `stream` into `file`, in the stream's format
@@ -339,7 +339,7 @@ template <class Executor, class Token = default_token_t<Executor>>
 auto async_record_file(basic_input_stream<Executor>& stream, sound_file& file, std::uint64_t frames,
                        Token&& token = Token{})
 {
-    return detail::launch(
+    return detail::start_coroutine(
         stream.get_executor(), std::forward<Token>(token),
         [&stream, &file, frames] { return detail::record_file_on(stream, file, frames); });
 }

@@ -1,4 +1,4 @@
-// coaudio: a source and a sink (detail/oneshot.hpp) that convert the sample
+// coaudio: a source and a sink (detail/oneshot_ops.hpp) that convert the sample
 // rate on the way, for the one-shot and file operations. Included only with
 // COAUDIO_HAS_SOXR. They run in the operations' coroutines, on the io thread.
 // Distributed under the Boost Software License, Version 1.0.
@@ -6,7 +6,7 @@
 #define COAUDIO_DETAIL_RESAMPLING_HPP
 
 #include <coaudio/config.hpp>
-#include <coaudio/detail/oneshot.hpp>
+#include <coaudio/detail/oneshot_ops.hpp>
 #include <coaudio/resample.hpp>
 
 #include <algorithm>
