@@ -1,5 +1,6 @@
-// coaudio: what the audio callback does with one direction: one copy between the device's buffer
-// and the ring. Distributed under the Boost Software License, Version 1.0.
+// coaudio: what the audio callback does with one direction: one copy between
+// the device's buffer and the ring.
+// Distributed under the Boost Software License, Version 1.0.
 #ifndef COAUDIO_DETAIL_BLOCK_COPY_HPP
 #define COAUDIO_DETAIL_BLOCK_COPY_HPP
 

@@ -1,5 +1,6 @@
-// coaudio: what the resampled streams share: the converted-frame FIFO, targets and sources, the
-// operations' base, opening and control. Distributed under the Boost Software License, Version 1.0.
+// coaudio: what the resampled streams share: the converted-frame FIFO, targets
+// and sources, the operations' base, opening and control.
+// Distributed under the Boost Software License, Version 1.0.
 #ifndef COAUDIO_DETAIL_RESAMPLED_COMMON_HPP
 #define COAUDIO_DETAIL_RESAMPLED_COMMON_HPP
 

@@ -1,5 +1,6 @@
-// coaudio: starting a stream's operations: their preconditions, their machine, and the composed
-// operation that drives it. Distributed under the Boost Software License, Version 1.0.
+// coaudio: starting a stream's operations: their preconditions, their machine,
+// and the composed operation that drives it.
+// Distributed under the Boost Software License, Version 1.0.
 #ifndef COAUDIO_DETAIL_STREAM_OPS_HPP
 #define COAUDIO_DETAIL_STREAM_OPS_HPP
 

@@ -1,5 +1,6 @@
-// coaudio: a stream core's PortAudio control: start, stop, abort and close, run on the control
-// thread. Distributed under the Boost Software License, Version 1.0.
+// coaudio: a stream core's PortAudio control: start, stop, abort and close,
+// run on the control thread.
+// Distributed under the Boost Software License, Version 1.0.
 //
 // Included by stream_core.hpp, after the class: the class says what each
 // state and call means; this file says how the PortAudio calls are made.
