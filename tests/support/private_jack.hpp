@@ -39,9 +39,16 @@ public:
     private_jack_server& operator=(const private_jack_server&) = delete;
     ~private_jack_server()
     {
-        const bool was_killed = killed_;
-        kill();
-        if (!was_killed) return;
+        if (pid_ > 0) {
+            // Still running: a clean stop gives its registry slot back. A
+            // SIGKILL here held one slot per test name until the next run,
+            // and with eight in all a later server could then not start.
+            ::kill(pid_, SIGTERM);
+            ::waitpid(pid_, nullptr, 0);
+            pid_ = -1;
+            return;
+        }
+        if (!killed_) return;
         // Give the killed server's slot back: start one of the same name, stop it cleanly.
         try {
             start();
