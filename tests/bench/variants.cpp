@@ -5,6 +5,7 @@
 
 #include <coaudio/input_stream.hpp>
 
+#include <asio/buffer.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/executor_work_guard.hpp>
@@ -395,8 +396,8 @@ private:
 // ---- 5c. floor: an Asio coroutine on an eventfd ------------------------------------
 //
 // No audio: the callback stores the block number and writes an eventfd; a
-// coroutine on an io_context co_awaits async_wait(wait_read) on it and reads
-// it once. The same wake-up path as coaudio's doorbell without the ring or
+// coroutine on an io_context co_awaits async_read_some of it, the read that
+// wakes it and drains it at once. The same wake-up path as coaudio's doorbell without the ring or
 // the composed operation: what Asio and the coroutine cost by themselves.
 class asio_floor final : public variant {
 public:
@@ -429,12 +430,11 @@ private:
     {
         consumer_probe probe(*tl_);
         for (;;) {
-            auto [ec] = co_await bell_.async_wait(asio::posix::descriptor_base::wait_read,
-                                                  coaudio::as_tuple(asio::use_awaitable));
+            std::uint64_t count;
+            auto [ec, n] = co_await bell_.async_read_some(asio::buffer(&count, sizeof count),
+                                                          coaudio::as_tuple(asio::use_awaitable));
             const std::int64_t t = now_ns();
             if (ec) break;
-            std::uint64_t count;
-            [[maybe_unused]] auto r = ::read(efd_, &count, sizeof count);
             if (probe.received(latest_.load(std::memory_order_acquire), t)) break;
         }
         probe.finish();

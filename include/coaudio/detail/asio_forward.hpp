@@ -65,6 +65,7 @@
 #  else
 #    include <boost/asio/posix/basic_stream_descriptor.hpp>
 #  endif
+#  include <boost/asio/defer.hpp>
 #  include <boost/asio/post.hpp>
 #  include <boost/asio/steady_timer.hpp>
 #  include <boost/asio/this_coro.hpp>
@@ -113,6 +114,7 @@
 #  else
 #    include <asio/posix/basic_stream_descriptor.hpp>
 #  endif
+#  include <asio/defer.hpp>
 #  include <asio/post.hpp>
 #  include <asio/steady_timer.hpp>
 #  include <asio/this_coro.hpp>

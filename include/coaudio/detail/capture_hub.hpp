@@ -296,7 +296,7 @@ private:
             if (!progress()) return park(self);
         }
         step_ = step::posted;
-        asio::post(std::move(self)); // to the stream's executor, the operation's own
+        asio::defer(std::move(self)); // as transfer_op does (stream_impl.hpp)
     }
 
     template <class Self>

@@ -91,10 +91,11 @@ private:
 #else
 
 /// A descriptor that a foreign thread makes readable without blocking,
-/// allocating or locking, and that the io_context watches with
-/// `async_wait(wait_read)`. An eventfd on Linux, a non-blocking pipe on other
-/// POSIX systems. Rings coalesce: any number of them before a drain make the
-/// descriptor readable once.
+/// allocating or locking, and that a parked operation reads with
+/// `async_read_some` (stream_impl.hpp): the read that wakes it is the drain.
+/// An eventfd on Linux, a non-blocking pipe on other POSIX systems. Rings
+/// coalesce: any number of them before a read make the descriptor readable
+/// once; one read of an eventfd takes them all, of a pipe up to its buffer.
 class doorbell {
 public:
     doorbell()
@@ -138,7 +139,8 @@ public:
 #  endif
     }
 
-    /// Consumes all pending rings so the descriptor is quiet again. io thread only.
+    /// Consumes all pending rings so the descriptor is quiet again, for a
+    /// thread that waits with `wait_for` (the io side's read drains by itself).
     void drain() noexcept
     {
 #  if defined(COAUDIO_DOORBELL_EVENTFD)

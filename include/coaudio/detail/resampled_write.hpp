@@ -127,7 +127,7 @@ private:
             if (advance(self)) return;
         }
         step_ = step::posted;
-        asio::post(std::move(self));
+        asio::defer(std::move(self)); // as transfer_op does (stream_impl.hpp)
     }
 
     template <class Self>

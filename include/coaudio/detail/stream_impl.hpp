@@ -8,6 +8,7 @@
 #include <coaudio/detail/transfer.hpp>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -15,10 +16,10 @@
 
 namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE::detail {
 
-/// The Asio object that waits on a doorbell: a stream descriptor watched for
-/// readability on POSIX, an object handle watched for the signalled state on
-/// Windows. The only two places that differ are this alias and
-/// `async_wait_bell`; doorbell.hpp holds the rest.
+/// The Asio object that waits on a doorbell: a stream descriptor read on
+/// POSIX, an object handle watched for the signalled state on Windows. The
+/// only places that differ are this alias, `async_wait_bell` and
+/// `bell_woken`; doorbell.hpp holds the rest.
 #if defined(_WIN32)
 template <class Executor>
 using bell_waiter = asio::windows::basic_object_handle<Executor>;
@@ -27,14 +28,40 @@ template <class Executor>
 using bell_waiter = asio::posix::basic_stream_descriptor<Executor>;
 #endif
 
-/// Starts waiting for the doorbell behind `waiter` to ring.
+/// Where a wait's read of the doorbell lands: an eventfd's count (8 bytes),
+/// or up to 64 of a pipe's rings. Unused on Windows.
+using bell_scratch = std::array<unsigned char, 64>;
+
+/// Starts waiting for the doorbell behind `waiter` to ring. `handler` is
+/// called with an error_code, and on POSIX also with the bytes read, which
+/// mean nothing.
+///
+/// On POSIX the wait is an `async_read_some` of the doorbell, not an
+/// `async_wait`. Asio's epoll reactor keeps the descriptor registered (edge
+/// triggered) from the first operation on, tries a read before it queues
+/// one, and reads when the edge comes: a park costs a read that finds
+/// nothing, and the read that completes the wait is the drain. (An
+/// `async_wait` re-arms with `epoll_ctl(EPOLL_CTL_MOD)` every time, a call
+/// that takes the epoll instance's lock and polls the descriptor, and the
+/// wake-up then needs a read of its own.) `tests/unit/park_protocol_test.cpp`
+/// checks every interleaving of the park/notify protocol over both waits.
 template <class Executor, class Handler>
-void async_wait_bell(bell_waiter<Executor>& waiter, Handler&& handler)
+void async_wait_bell(bell_waiter<Executor>& waiter, [[maybe_unused]] bell_scratch& scratch,
+                     Handler&& handler)
 {
 #if defined(_WIN32)
     waiter.async_wait(std::forward<Handler>(handler));
 #else
-    waiter.async_wait(asio::posix::descriptor_base::wait_read, std::forward<Handler>(handler));
+    waiter.async_read_some(asio::buffer(scratch), std::forward<Handler>(handler));
+#endif
+}
+
+/// What a woken operation does with its doorbell: on POSIX the read that
+/// woke it took the rings; a Windows event must be reset.
+inline void bell_woken([[maybe_unused]] doorbell& bell) noexcept
+{
+#if defined(_WIN32)
+    bell.drain();
 #endif
 }
 
@@ -151,6 +178,8 @@ struct stream_impl {
     std::shared_ptr<stream_core> core;
     std::optional<descriptor> in_bell;
     std::optional<descriptor> out_bell;
+    bell_scratch in_scratch{}; ///< where a parked read's wait reads its doorbell
+    bell_scratch out_scratch{};
     asio::basic_waitable_timer<std::chrono::steady_clock,
                                asio::wait_traits<std::chrono::steady_clock>, Executor>
         watchdog;
@@ -169,8 +198,8 @@ enum class transfer_kind { read, write };
 /// The one composed operation behind every read, write and drain: a thin
 /// driver of a transfer machine (transfer.hpp). It asks the machine what to
 /// do and does it: parks on the machine's direction's doorbell (an Asio
-/// descriptor wait, so handler allocation, work tracking and cancellation
-/// are Asio's), or completes, with a count of frames, or of bytes when
+/// operation on the doorbell, `async_wait_bell`, so handler allocation, work
+/// tracking and cancellation are Asio's), or completes, with a count of frames, or of bytes when
 /// `CountFrames` is false. It never completes inside its initiating
 /// function. Closing, cancellation, errors of the wait and stalls end the
 /// operation here, whatever the machine.
@@ -184,7 +213,7 @@ public:
     }
 
     template <class Self>
-    void operator()(Self& self, std::error_code ec = {})
+    void operator()(Self& self, std::error_code ec = {}, std::size_t /*doorbell bytes*/ = 0)
     {
         switch (step_) {
         case step::start: start(self); return;
@@ -204,6 +233,10 @@ private:
     typename stream_impl<Executor>::descriptor& bell() const noexcept
     {
         return Machine::input ? *impl_->in_bell : *impl_->out_bell;
+    }
+    bell_scratch& scratch() const noexcept
+    {
+        return Machine::input ? impl_->in_scratch : impl_->out_scratch;
     }
 
     // Takes the machine's answer: true when it is done (ec_ says how),
@@ -231,7 +264,13 @@ private:
             if (!take(machine_.resume(*impl_->core))) return park(self);
         }
         step_ = step::posted;
-        asio::post(std::move(self)); // to the stream's executor, the operation's own
+        // Deferred, not posted: the completion is a continuation of the
+        // handler that started the operation. On that handler's io thread it
+        // goes to the thread's own queue; a post would take the scheduler's
+        // lock and interrupt the reactor (an epoll_ctl) for every read or
+        // write that finds its frames already there, as one that fell behind
+        // does for every block. It still never runs inside this call.
+        asio::defer(std::move(self));
     }
 
     template <class Self>
@@ -251,7 +290,7 @@ private:
             ec_ = make_error_code(errc::stalled);
             return finish(self);
         }
-        chan().bell.drain();
+        bell_woken(chan().bell);
         if (take(machine_.resume(*impl_->core))) return finish(self);
         park(self);
     }
@@ -269,13 +308,13 @@ private:
         if (!impl_->core->park(chan(), want_)) {
             if (!take(machine_.resume(*impl_->core))) return park(self);
             if (step_ != step::start) return finish(self);
-            // Still inside the initiating function: complete through a post.
+            // Still inside the initiating function: complete as start() does.
             step_ = step::posted;
-            return asio::post(std::move(self));
+            return asio::defer(std::move(self));
         }
         step_ = step::waiting;
         stream_impl<Executor>::arm_watchdog(impl_);
-        async_wait_bell<Executor>(bell(), std::move(self));
+        async_wait_bell<Executor>(bell(), scratch(), std::move(self));
     }
 
     template <class Self>
