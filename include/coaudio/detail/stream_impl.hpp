@@ -266,8 +266,8 @@ private:
         step_ = step::posted;
         // Deferred, not posted: the completion is a continuation of the
         // handler that started the operation. On that handler's io thread it
-        // goes to the thread's own queue; a post would take the scheduler's
-        // lock and interrupt the reactor (an epoll_ctl) for every read or
+        // goes to the thread's own queue, where a post takes the scheduler's
+        // lock and counts outstanding work atomically, for every read or
         // write that finds its frames already there, as one that fell behind
         // does for every block. It still never runs inside this call.
         asio::defer(std::move(self));
