@@ -28,6 +28,17 @@ template <class Executor>
 using bell_waiter = asio::posix::basic_stream_descriptor<Executor>;
 #endif
 
+/// Asio's io_uring backend (COAUDIO_IO_URING) reads a descriptor with an
+/// io_uring read, which on the doorbell's non-blocking descriptor completes
+/// with `would_block` instead of waiting: there the wait stays a poll
+/// (`async_wait`), as on Windows it is the event's.
+#if defined(_WIN32) || defined(ASIO_HAS_IO_URING_AS_DEFAULT) ||                                    \
+    defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT)
+#  define COAUDIO_BELL_WAIT_READS 0
+#else
+#  define COAUDIO_BELL_WAIT_READS 1
+#endif
+
 /// Where a wait's read of the doorbell lands: an eventfd's count (8 bytes),
 /// or up to 64 of a pipe's rings. Unused on Windows.
 using bell_scratch = std::array<unsigned char, 64>;
@@ -49,18 +60,20 @@ template <class Executor, class Handler>
 void async_wait_bell(bell_waiter<Executor>& waiter, [[maybe_unused]] bell_scratch& scratch,
                      Handler&& handler)
 {
-#if defined(_WIN32)
+#if COAUDIO_BELL_WAIT_READS
+    waiter.async_read_some(asio::buffer(scratch), std::forward<Handler>(handler));
+#elif defined(_WIN32)
     waiter.async_wait(std::forward<Handler>(handler));
 #else
-    waiter.async_read_some(asio::buffer(scratch), std::forward<Handler>(handler));
+    waiter.async_wait(asio::posix::descriptor_base::wait_read, std::forward<Handler>(handler));
 #endif
 }
 
-/// What a woken operation does with its doorbell: on POSIX the read that
-/// woke it took the rings; a Windows event must be reset.
+/// What a woken operation does with its doorbell: a read that woke it took
+/// the rings; after a poll (io_uring) or a Windows event they are drained.
 inline void bell_woken([[maybe_unused]] doorbell& bell) noexcept
 {
-#if defined(_WIN32)
+#if !COAUDIO_BELL_WAIT_READS
     bell.drain();
 #endif
 }
