@@ -361,4 +361,6 @@ private:
 
 } // namespace coaudio::detail
 
+#undef COAUDIO_BELL_WAIT_READS
+
 #endif
