@@ -74,7 +74,7 @@ asio::awaitable<void> run(const settings& s, const coaudio::device_info& in,
 
     // 2. Record, and get the samples back.
     const auto frames = static_cast<std::size_t>(std::llround(s.seconds * in.default_sample_rate));
-    std::vector<float> rec = co_await coaudio::async_record(ex, frames, in.default_sample_rate, 1,
+    std::vector<float> rec = co_await coaudio::async_record(ex, frames, in.default_sample_rate,
                                                             {.device = in.index}, token);
     std::printf("async_record: %zu frames from %s: rms %.1f dBFS, peak %.1f dBFS\n", rec.size(),
                 in.name.c_str(), coaudio::rms_dbfs(rec), coaudio::peak_dbfs(rec));
@@ -84,7 +84,7 @@ asio::awaitable<void> run(const settings& s, const coaudio::device_info& in,
     std::vector<float> click(static_cast<std::size_t>(rate / 2)); // half a second
     click[0] = 0.5f;
     std::vector<float> echo = co_await coaudio::async_playrec(
-        ex, click, rate, {.output_device = out.index, .input_device = in.index}, token);
+        ex, click, rate, {.input = {.device = in.index}, .output = {.device = out.index}}, token);
     const auto loudest = std::max_element(
         echo.begin(), echo.end(), [](float a, float b) { return std::abs(a) < std::abs(b); });
     if (loudest == echo.end() || std::abs(*loudest) < 0.01f)

@@ -10,7 +10,6 @@
 #include <coaudio/duplex_stream.hpp>
 #include <coaudio/error.hpp>
 #include <coaudio/input_stream.hpp>
-#include <coaudio/oneshot_options.hpp>
 #include <coaudio/output_stream.hpp>
 #include <coaudio/sample_format.hpp>
 #include <coaudio/stream_config.hpp>
@@ -25,13 +24,22 @@
 namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE {
 
 // ---- On a device of their own --------------------------------------------------------
+//
+// Each operation opens a stream of its own with the `stream_config` it is given
+// (`stream` or `streams`), runs on the executor it is given or on the
+// executor of the execution context it is given, and closes the stream before it
+// completes. All of the configuration applies as it does to a stream you open,
+// `mapping` and `stall_timeout` included, except that the operation sets
+// `format` to float32 and `sample_rate` to its `rate`, and that a
+// `ring_frames` of 0 means half a second. `channels` (or the size of
+// `mapping`) is the channel count of the operation's interleaved samples.
 
 /// Plays interleaved float samples on an output device and completes when the
 /// last frame has been heard: when the stream's clock has reached the DAC time
 /// of the last frame, not when it was queued.
 ///
 /// Opens a float32 stream at `rate` (0: the device's default rate) with
-/// `options`, pre-fills it, starts it, streams the rest, drains it and waits
+/// `stream`, pre-fills it, starts it, streams the rest, drains it and waits
 /// out the output latency, then closes it. `samples` must stay valid until
 /// the operation completes.
 ///
@@ -39,61 +47,52 @@ namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE {
 /// Errors: those of opening a stream (`errc::device_not_found`,
 /// `errc::no_default_device`, `errc::invalid_channels`,
 /// `errc::invalid_sample_rate`, ...), `errc::not_whole_frames`,
-/// `errc::device_lost`, `asio::error::operation_aborted`.
+/// `errc::device_lost`, `errc::stalled` (with `stream.stall_timeout`),
+/// `asio::error::operation_aborted`.
 /// Cancellation: terminal and partial. The sound stops at once
 /// (`Pa_AbortStream`, within the block being played) and the operation
 /// completes with `operation_aborted`.
-template <detail::io_executor Executor, class Token = default_token_t<Executor>>
-auto async_play(const Executor& ex, std::span<const float> samples, double rate,
-                play_options options = {}, Token&& token = Token{})
+template <detail::executor_or_context Target,
+          class Token = default_token_t<detail::executor_of_t<Target>>>
+auto async_play(Target&& target, std::span<const float> samples, double rate,
+                stream_config stream = {}, Token&& token = Token{})
 {
-    return detail::start_coroutine(ex, std::forward<Token>(token), [samples, rate, options] {
-        return detail::play_buffer(samples, rate, options);
-    });
+    return detail::start_coroutine(detail::executor_of(std::forward<Target>(target)),
+                                   std::forward<Token>(token),
+                                   [samples, rate, stream = std::move(stream)] {
+                                       return detail::play_buffer(samples, rate, stream);
+                                   });
 }
 
-template <detail::execution_context_ref ExecutionContext,
-          class Token = default_token_t<typename ExecutionContext::executor_type>>
-auto async_play(ExecutionContext& ctx, std::span<const float> samples, double rate,
-                play_options options = {}, Token&& token = Token{})
-{
-    return async_play(ctx.get_executor(), samples, rate, options, std::forward<Token>(token));
-}
-
-/// Records `frames` frames of `channels` interleaved float samples from an
-/// input device at `rate` (0: the device's default rate).
+/// Records `frames` frames of `stream.channels` interleaved float samples
+/// from an input device at `rate` (0: the device's default rate).
 ///
 /// Frames lost on the way (the io thread fell behind the device) are written
 /// as silence, so sample i is always i / rate seconds after the first.
 ///
 /// Signature: `void(coaudio::error_code, std::vector<float> recording)`.
 /// Errors: those of opening a stream, `errc::device_lost`,
-/// `errc::input_overflow` (only with `options.overflow_is_error`; the
-/// recording is whole), `asio::error::operation_aborted`.
+/// `errc::input_overflow` (only with `stream.overflow_is_error`; the
+/// recording is whole), `errc::stalled` (with `stream.stall_timeout`; what
+/// was recorded), `asio::error::operation_aborted`.
 /// Cancellation: terminal and partial; completes at once with
 /// `operation_aborted` and what was recorded so far.
-template <detail::io_executor Executor, class Token = default_token_t<Executor>>
-auto async_record(const Executor& ex, std::size_t frames, double rate, int channels,
-                  record_options options = {}, Token&& token = Token{})
+template <detail::executor_or_context Target,
+          class Token = default_token_t<detail::executor_of_t<Target>>>
+auto async_record(Target&& target, std::size_t frames, double rate, stream_config stream = {},
+                  Token&& token = Token{})
 {
-    return detail::start_coroutine(
-        ex, std::forward<Token>(token), [frames, rate, channels, options] {
-            return detail::record_buffer(frames, rate, channels, options);
-        });
+    return detail::start_coroutine(detail::executor_of(std::forward<Target>(target)),
+                                   std::forward<Token>(token),
+                                   [frames, rate, stream = std::move(stream)] {
+                                       return detail::record_buffer(frames, rate, stream);
+                                   });
 }
 
-template <detail::execution_context_ref ExecutionContext,
-          class Token = default_token_t<typename ExecutionContext::executor_type>>
-auto async_record(ExecutionContext& ctx, std::size_t frames, double rate, int channels,
-                  record_options options = {}, Token&& token = Token{})
-{
-    return async_record(ctx.get_executor(), frames, rate, channels, options,
-                        std::forward<Token>(token));
-}
-
-/// Plays `play` (interleaved, `options.channels` channels) and records at the
-/// same time on one duplex stream, one clock, and completes with a recording
-/// of as many frames, aligned to the playback.
+/// Plays `play` (interleaved, `streams.output.channels` channels) and records
+/// `streams.input.channels` channels at the same time on one duplex stream,
+/// one clock, and completes with a recording of as many frames, aligned to
+/// the playback.
 ///
 /// The alignment is the callback's: the stream is pre-filled and started by
 /// the operation, so the callback that hands frame i of `play` to the host
@@ -107,32 +106,27 @@ auto async_record(ExecutionContext& ctx, std::size_t frames, double rate, int ch
 /// Errors: those of opening a stream, `errc::not_whole_frames`,
 /// `errc::device_lost`, `errc::output_underflow` (silence had to be played
 /// mid-way, so the alignment is lost; the recording is whole),
-/// `errc::input_overflow` (with `options.overflow_is_error`),
+/// `errc::input_overflow` (with `streams.input.overflow_is_error`),
 /// `asio::error::operation_aborted`.
 /// Cancellation: terminal and partial; the stream is aborted and the
 /// operation completes with `operation_aborted` and what was recorded.
-template <detail::io_executor Executor, class Token = default_token_t<Executor>>
-auto async_playrec(const Executor& ex, std::span<const float> play, double rate,
-                   playrec_options options = {}, Token&& token = Token{})
+template <detail::executor_or_context Target,
+          class Token = default_token_t<detail::executor_of_t<Target>>>
+auto async_playrec(Target&& target, std::span<const float> play, double rate,
+                   duplex_config streams = {}, Token&& token = Token{})
 {
-    return detail::start_coroutine(ex, std::forward<Token>(token), [play, rate, options] {
-        return detail::playrec_buffer(play, rate, options);
-    });
-}
-
-template <detail::execution_context_ref ExecutionContext,
-          class Token = default_token_t<typename ExecutionContext::executor_type>>
-auto async_playrec(ExecutionContext& ctx, std::span<const float> play, double rate,
-                   playrec_options options = {}, Token&& token = Token{})
-{
-    return async_playrec(ctx.get_executor(), play, rate, options, std::forward<Token>(token));
+    return detail::start_coroutine(detail::executor_of(std::forward<Target>(target)),
+                                   std::forward<Token>(token),
+                                   [play, rate, streams = std::move(streams)] {
+                                       return detail::playrec_buffer(play, rate, streams);
+                                   });
 }
 
 // ---- On a stream of yours -------------------------------------------------------------
 //
 // The same operations on a stream that is already open, in its own sample
-// format (the span's type must match it), for settings the options above do
-// not offer or to reuse one stream. The stream must outlive the operation.
+// format (the span's type must match it), to reuse one stream or to play and
+// record in int16 or int32. The stream must outlive the operation.
 
 /// Plays `samples` (interleaved, in the stream's format) on `stream` and
 /// completes when the last frame has been heard. A stream that is not running

@@ -40,26 +40,6 @@ namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE {
 
 // ---- Streaming files ------------------------------------------------------------------------
 
-/// How `async_play_file` opens its stream.
-struct play_file_options {
-    /// Output device; empty: the host's default output device.
-    device_selector device{};
-    unsigned long frames_per_block = 0;
-    latency_hint latency = latency_hint::high();
-};
-
-/// How `async_record_file` opens its stream and its file.
-struct record_file_options {
-    /// Input device; empty: the host's default input device.
-    device_selector device{};
-    /// `SF_FORMAT_*` major | encoding; 0: from the file name (see `file_format_for`).
-    int format = 0;
-    unsigned long frames_per_block = 0;
-    latency_hint latency = latency_hint::high();
-    /// As `record_options::overflow_is_error`.
-    bool overflow_is_error = false;
-};
-
 namespace detail {
 
 /// Plays a file a block at a time: one block of buffer, whatever the file's length.
@@ -198,35 +178,31 @@ asio::awaitable<file_result> record_file_on(Stream& s, sound_file& f, std::uint6
 }
 
 inline asio::awaitable<std::tuple<std::error_code>> play_file_path(std::filesystem::path path,
-                                                                   play_file_options o)
+                                                                   stream_config o)
 {
     std::error_code ec;
     sound_file f = sound_file::open(path, ec);
     if (ec) co_return std::tuple{ec};
     basic_output_stream<asio::any_io_executor> s(co_await asio::this_coro::executor);
-    open_converting(
-        s, oneshot_config(o.device, f.channels(), f.sample_rate(), o.frames_per_block, o.latency),
-        ec);
+    if (o.mapping.empty()) o.channels = f.channels(); // a mapping must name as many
+    open_converting(s, oneshot_config(std::move(o), f.sample_rate()), ec);
     if (ec) co_return std::tuple{ec};
     auto [pec, n] = co_await play_file_on(s, f);
     (void)n;
     co_return std::tuple{pec};
 }
 
-inline asio::awaitable<file_result> record_file_path(std::filesystem::path path,
-                                                     std::uint64_t frames, double rate,
-                                                     int channels, record_file_options o)
+inline asio::awaitable<file_result>
+record_file_path(std::filesystem::path path, std::uint64_t frames, double rate, stream_config o)
 {
     std::error_code ec;
     // The stream first: a device that refuses the settings leaves no file behind.
     basic_input_stream<asio::any_io_executor> s(co_await asio::this_coro::executor);
-    stream_config cfg = oneshot_config(o.device, channels, rate, o.frames_per_block, o.latency);
-    cfg.overflow_is_error = o.overflow_is_error;
-    open_converting(s, cfg, ec);
+    open_converting(s, oneshot_config(std::move(o), rate), ec);
     if (ec) co_return file_result{ec, 0};
     // The file at the rate asked for; the device's own where none was.
-    sound_file f =
-        sound_file::create(path, rate > 0 ? rate : s.sample_rate(), channels, o.format, ec);
+    sound_file f = sound_file::create(path, rate > 0 ? rate : s.sample_rate(),
+                                      s.input_params().channels, 0, ec);
     if (ec) co_return file_result{ec, 0};
     auto [rec, n] = co_await record_file_on(s, f, frames);
     std::error_code close_ec;
@@ -239,12 +215,13 @@ inline asio::awaitable<file_result> record_file_path(std::filesystem::path path,
 /// Plays a sound file on an output device, streaming it a block at a time,
 /// and completes when its last frame has been heard.
 ///
-/// Opens a float32 stream at the file's rate with the file's channel count;
-/// libsndfile converts the samples. A device that refuses the rate fails the
-/// operation, unless coaudio is built with libsoxr (coaudio::soxr): then the
-/// stream runs at the device's default rate and the frames are converted on
-/// the io thread (coaudio/resample.hpp). A device that refuses the channels
-/// fails it.
+/// Opens a float32 stream with `stream` (as the one-shot operations of
+/// coaudio/oneshot.hpp do) at the file's rate, with the file's channel count
+/// (or a `mapping` of as many channels); libsndfile converts the samples. A
+/// device that refuses the rate fails the operation, unless coaudio is built
+/// with libsoxr (coaudio::soxr): then the stream runs at the device's default
+/// rate and the frames are converted on the io thread (coaudio/resample.hpp).
+/// A device that refuses the channels fails it.
 ///
 /// Signature: `void(coaudio::error_code)`.
 /// Errors: those of `sound_file::open` (`std::errc::no_such_file_or_directory`,
@@ -253,57 +230,47 @@ inline asio::awaitable<file_result> record_file_path(std::filesystem::path path,
 /// device refuses, `errc::device_not_found`, ...), `errc::device_lost`,
 /// read errors, `asio::error::operation_aborted`.
 /// Cancellation: terminal and partial; the sound stops at once.
-template <detail::io_executor Executor, class Token = default_token_t<Executor>>
-auto async_play_file(const Executor& ex, std::filesystem::path path, play_file_options options = {},
+template <detail::executor_or_context Target,
+          class Token = default_token_t<detail::executor_of_t<Target>>>
+auto async_play_file(Target&& target, std::filesystem::path path, stream_config stream = {},
                      Token&& token = Token{})
 {
-    return detail::start_coroutine(
-        ex, std::forward<Token>(token),
-        [path = std::move(path), options] { return detail::play_file_path(path, options); });
+    return detail::start_coroutine(detail::executor_of(std::forward<Target>(target)),
+                                   std::forward<Token>(token),
+                                   [path = std::move(path), stream = std::move(stream)] {
+                                       return detail::play_file_path(path, stream);
+                                   });
 }
 
-template <detail::execution_context_ref ExecutionContext,
-          class Token = default_token_t<typename ExecutionContext::executor_type>>
-auto async_play_file(ExecutionContext& ctx, std::filesystem::path path,
-                     play_file_options options = {}, Token&& token = Token{})
-{
-    return async_play_file(ctx.get_executor(), std::move(path), options,
-                           std::forward<Token>(token));
-}
-
-/// Records `frames` frames from an input device into a new sound file,
-/// streaming a block at a time; the file's format comes from
-/// `options.format` or the file name. The file is at `rate` (0: the device's
-/// default rate); a device that refuses `rate` fails the operation, unless
-/// coaudio is built with libsoxr: then the device runs at its default rate
-/// and the frames are converted on the io thread. Lost input is written as silence, so
-/// the file keeps time. The file is complete (header finished) when the
-/// operation completes, also after a cancellation or an error.
+/// Records `frames` frames of `stream.channels` channels from an input
+/// device into a new sound file, streaming a block at a time. The stream is
+/// opened as the one-shot operations of coaudio/oneshot.hpp open theirs. The
+/// file's format is the one its name implies (see `file_format_for`); for
+/// another, create the file with `sound_file::create` and record into it
+/// with the stream form below. The file is at `rate` (0:
+/// the device's default rate); a device that refuses `rate` fails the
+/// operation, unless coaudio is built with libsoxr: then the device runs at
+/// its default rate and the frames are converted on the io thread. Lost input
+/// is written as silence, so the file keeps time. The file is complete
+/// (header finished) when the operation completes, also after a cancellation
+/// or an error.
 ///
 /// Signature: `void(coaudio::error_code, std::uint64_t frames_written)`.
 /// Errors: those of opening a stream, those of `sound_file::create`, write
 /// errors, `errc::device_lost`, `errc::input_overflow` (with
-/// `options.overflow_is_error`), `asio::error::operation_aborted`.
+/// `stream.overflow_is_error`), `errc::stalled` (with
+/// `stream.stall_timeout`), `asio::error::operation_aborted`.
 /// Cancellation: terminal and partial; the file keeps what was recorded.
-template <detail::io_executor Executor, class Token = default_token_t<Executor>>
-auto async_record_file(const Executor& ex, std::filesystem::path path, std::uint64_t frames,
-                       double rate, int channels, record_file_options options = {},
-                       Token&& token = Token{})
+template <detail::executor_or_context Target,
+          class Token = default_token_t<detail::executor_of_t<Target>>>
+auto async_record_file(Target&& target, std::filesystem::path path, std::uint64_t frames,
+                       double rate, stream_config stream = {}, Token&& token = Token{})
 {
     return detail::start_coroutine(
-        ex, std::forward<Token>(token), [path = std::move(path), frames, rate, channels, options] {
-            return detail::record_file_path(path, frames, rate, channels, options);
+        detail::executor_of(std::forward<Target>(target)), std::forward<Token>(token),
+        [path = std::move(path), frames, rate, stream = std::move(stream)] {
+            return detail::record_file_path(path, frames, rate, stream);
         });
-}
-
-template <detail::execution_context_ref ExecutionContext,
-          class Token = default_token_t<typename ExecutionContext::executor_type>>
-auto async_record_file(ExecutionContext& ctx, std::filesystem::path path, std::uint64_t frames,
-                       double rate, int channels, record_file_options options = {},
-                       Token&& token = Token{})
-{
-    return async_record_file(ctx.get_executor(), std::move(path), frames, rate, channels, options,
-                             std::forward<Token>(token));
 }
 
 /// Streams `file` from its read position to its end into `stream`, in the

@@ -6,6 +6,7 @@
 #include "support/awaitable_ops.hpp"
 #include "support/catch.hpp"
 #include "support/jack_loopback.hpp"
+#include "support/loop_when_open.hpp"
 #include "support/run.hpp"
 
 #include <coaudio/level.hpp>
@@ -39,7 +40,7 @@ double seconds_since(clock_type::time_point t0)
     return std::chrono::duration<double>(clock_type::now() - t0).count();
 }
 
-coaudio::play_options play_on_jack(int channels = 1)
+coaudio::stream_config play_on_jack(int channels = 1)
 {
     return {.device = test::jack_device_index(), .channels = channels, .frames_per_block = block};
 }
@@ -167,13 +168,11 @@ TEST_CASE("playrec on a device of its own records exactly as many frames as it p
         stereo[2 * i] = stereo[2 * i + 1] = sig[i];
     test::run(io, [&]() -> asio::awaitable<void> {
         const auto t0 = clock_type::now();
-        auto [ec, rec] = co_await coaudio::async_playrec(io.get_executor(), stereo, rate,
-                                                         {.channels = 2,
-                                                          .input_channels = 1,
-                                                          .output_device = dev,
-                                                          .input_device = dev,
-                                                          .frames_per_block = block},
-                                                         coaudio::as_tuple(use_awaitable));
+        auto [ec, rec] = co_await coaudio::async_playrec(
+            io.get_executor(), stereo, rate,
+            {.input = {.device = dev, .frames_per_block = block},
+             .output = {.device = dev, .channels = 2, .frames_per_block = block}},
+            coaudio::as_tuple(use_awaitable));
         const double elapsed = seconds_since(t0);
         INFO("elapsed " << elapsed << " s");
         CHECK(!ec);
@@ -321,8 +320,8 @@ TEST_CASE("record returns the frames asked for, and what it has when cancelled")
         test::run(io, [&]() -> asio::awaitable<void> {
             const auto t0 = clock_type::now();
             std::vector<float> rec = co_await coaudio::async_record(
-                io.get_executor(), 24000, rate, 2, {.device = dev, .frames_per_block = block},
-                use_awaitable);
+                io.get_executor(), 24000, rate,
+                {.device = dev, .channels = 2, .frames_per_block = block}, use_awaitable);
             const double elapsed = seconds_since(t0);
             INFO("0.5 s recorded in " << elapsed << " s");
             CHECK(rec.size() == 48000); // two channels
@@ -335,7 +334,7 @@ TEST_CASE("record returns the frames asked for, and what it has when cancelled")
         std::optional<std::error_code> result;
         std::vector<float> rec;
         clock_type::time_point emitted, completed;
-        coaudio::async_record(io, static_cast<std::size_t>(5 * rate), rate, 1,
+        coaudio::async_record(io, static_cast<std::size_t>(5 * rate), rate,
                               {.device = dev, .frames_per_block = block},
                               asio::bind_cancellation_slot(
                                   cancel.slot(), [&](std::error_code ec, std::vector<float> r) {
@@ -386,6 +385,39 @@ TEST_CASE("a tone played with async_play comes back through async_record", "[rea
     CHECK_FALSE(in.is_active()); // started by the record, so stopped by it
 }
 
+TEST_CASE("a one-shot recording takes the whole stream configuration, mapping included",
+          "[realtime]")
+{
+    using namespace awaitable_ops;
+    coaudio::library lib;
+    asio::io_context io;
+    test::jack_patchbay bay;
+    bay.mark();
+    coaudio::output_stream out(io, jack_config()); // mono: plays on the device's first output
+    const auto tone = test::sine(static_cast<std::size_t>(rate), 1000, 0.5, rate);
+    // The stream's channel 1 is the device's input 2, its channel 2 input 1.
+    const coaudio::stream_config swapped{
+        .device = test::jack_device_index(), .frames_per_block = block, .mapping = {2, 1}};
+    std::vector<float> rec;
+    test::run(io, [&]() -> asio::awaitable<void> {
+        auto record = [&]() -> asio::awaitable<void> {
+            rec = co_await coaudio::async_record(io, 24000, rate, swapped, use_awaitable);
+        };
+        co_await (coaudio::async_play(out, std::span(tone), use_awaitable) &&
+                  (test::loop_when_open(bay, true) && record()));
+    }());
+    REQUIRE(rec.size() == 2 * 24000); // two channels, from the mapping
+    std::vector<float> first, second;
+    for (std::size_t i = 12000; i < 24000; ++i) { // the second half: wiring took a few periods
+        first.push_back(rec[2 * i]);
+        second.push_back(rec[2 * i + 1]);
+    }
+    INFO("rms of channel 1 " << coaudio::rms(first) << ", of channel 2 " << coaudio::rms(second));
+    CHECK(coaudio::rms(first) < 1e-4);
+    CHECK(std::abs(coaudio::rms(second) - 0.3536) < 0.01);
+    CHECK(std::abs(test::zero_crossing_frequency(second, rate) - 1000.0) < 5.0);
+}
+
 TEST_CASE("bad arguments and refused settings complete with clear errors, never inline")
 {
     coaudio::library lib;
@@ -401,8 +433,9 @@ TEST_CASE("bad arguments and refused settings complete with clear errors, never 
     coaudio::async_play(io, three, rate, {.device = 9999}, keep); // no such device
     coaudio::async_play(io, three, rate, {.device = dev, .channels = 0}, keep); // no channels
     coaudio::async_play(io, nine, rate, {.device = dev, .channels = 3}, keep);  // JACK has 2
-    coaudio::async_record(io, 10, rate, 0, {.device = dev}, keep);
-    coaudio::async_playrec(io, three, 44100, {.output_device = dev, .input_device = dev}, keep);
+    coaudio::async_record(io, 10, rate, {.device = dev, .channels = 0}, keep);
+    coaudio::async_playrec(io, three, 44100, {.input = {.device = dev}, .output = {.device = dev}},
+                           keep);
     CHECK(errors.empty()); // nothing completes inside the initiating call
     io.run_for(5s);
     REQUIRE(errors.size() == 7);
@@ -467,7 +500,7 @@ TEST_CASE("the one-shot operations take any completion token")
         asio::use_awaitable_t<>::executor_with_default<asio::io_context::executor_type>;
     test::run(io, [&]() -> asio::awaitable<void> {
         std::vector<float> rec = co_await coaudio::async_record(
-            awaitable_executor(io.get_executor()), 480, rate, 1, {.device = dev});
+            awaitable_executor(io.get_executor()), 480, rate, {.device = dev});
         CHECK(rec.size() == 480);
     }());
 }

@@ -115,8 +115,9 @@ TEST_CASE("a file plays on a device of its own and a recording lands in a new fi
         CHECK(!ec);
         CHECK(elapsed >= 0.5);
 
-        const std::uint64_t n = co_await coaudio::async_record_file(
-            io.get_executor(), dir / "rec.flac", 12000, rate, 2, {.device = dev}, use_awaitable);
+        const std::uint64_t n =
+            co_await coaudio::async_record_file(io.get_executor(), dir / "rec.flac", 12000, rate,
+                                                {.device = dev, .channels = 2}, use_awaitable);
         CHECK(n == 12000);
     }());
     auto rec = coaudio::sound_file::open(dir / "rec.flac");
@@ -134,7 +135,7 @@ TEST_CASE("a cancelled recording leaves a whole file of what was recorded")
     std::optional<std::error_code> result;
     std::uint64_t frames = 0;
     coaudio::async_record_file(
-        io, dir / "cut.wav", 10 * 48000, rate, 1, {.device = test::jack_device_index()},
+        io, dir / "cut.wav", 10 * 48000, rate, {.device = test::jack_device_index()},
         asio::bind_cancellation_slot(cancel.slot(), [&](std::error_code ec, std::uint64_t n) {
             result = ec;
             frames = n;
@@ -166,8 +167,9 @@ TEST_CASE("files the device or libsndfile refuse give clear errors")
     coaudio::async_play_file(io, dir / "three.wav", {.device = dev}, keep);
     coaudio::async_play_file(io, dir / "missing.wav", {.device = dev}, keep);
     coaudio::async_play_file(io, dir / "notes.wav", {.device = dev}, keep);
-    coaudio::async_record_file(io, dir / "out.xyz", 480, rate, 1, {.device = dev}, keep);
-    coaudio::async_record_file(io, dir / "out3.wav", 480, rate, 3, {.device = dev}, keep);
+    coaudio::async_record_file(io, dir / "out.xyz", 480, rate, {.device = dev}, keep);
+    coaudio::async_record_file(io, dir / "out3.wav", 480, rate, {.device = dev, .channels = 3},
+                               keep);
     io.run_for(5s);
     REQUIRE(errors.size() == 6);
     for (const auto& ec : errors)

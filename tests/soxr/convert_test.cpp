@@ -10,6 +10,7 @@
 #include "support/awaitable_ops.hpp"
 #include "support/catch.hpp"
 #include "support/jack_loopback.hpp"
+#include "support/loop_when_open.hpp"
 #include "support/run.hpp"
 #include "support/scratch_dir.hpp"
 
@@ -104,25 +105,12 @@ TEST_CASE("async_record at 16 kHz mono returns a 1 kHz tone from the 48 kHz serv
     const auto tone = test::sine(static_cast<std::size_t>(2 * server_rate), 1000, 0.5, server_rate);
     std::vector<float> rec;
     test::run(io, [&]() -> asio::awaitable<void> {
-        // The record opens its own stream; its ports are wired to the tone's
-        // as soon as they exist.
-        auto wire = [&]() -> asio::awaitable<void> {
-            asio::steady_timer t(io);
-            for (int i = 0; i < 100; ++i) {
-                t.expires_after(5ms);
-                co_await t.async_wait(use_awaitable);
-                try {
-                    bay.loop_new_ports();
-                    co_return;
-                } catch (const std::runtime_error&) { // no input ports yet
-                }
-            }
-        };
         auto record = [&]() -> asio::awaitable<void> {
             rec = co_await coaudio::async_record(
-                io, 16000, 16000, 1, {.device = test::jack_device_index()}, use_awaitable);
+                io, 16000, 16000, {.device = test::jack_device_index()}, use_awaitable);
         };
-        co_await (coaudio::async_play(out, std::span(tone), use_awaitable) && (wire() && record()));
+        co_await (coaudio::async_play(out, std::span(tone), use_awaitable) &&
+                  (test::loop_when_open(bay) && record()));
     }());
     REQUIRE(rec.size() == 16000);
     // The second half: the wiring took a few periods.
@@ -145,12 +133,11 @@ TEST_CASE("the one-shots at rates the server does not run at complete with the f
 
         const auto rec = co_await coaudio::async_playrec(
             io, std::span<const float>(tone), 44100,
-            {.channels = 1, .input_channels = 2, .output_device = dev, .input_device = dev},
-            use_awaitable);
+            {.input = {.device = dev, .channels = 2}, .output = {.device = dev}}, use_awaitable);
         CHECK(rec.size() == 2 * tone.size());
 
         const auto mono =
-            co_await coaudio::async_record(io, 8000, 16000, 1, {.device = dev}, use_awaitable);
+            co_await coaudio::async_record(io, 8000, 16000, {.device = dev}, use_awaitable);
         CHECK(mono.size() == 8000);
     }());
 }

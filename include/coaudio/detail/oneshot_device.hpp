@@ -9,7 +9,6 @@
 #include <coaudio/duplex_stream.hpp>
 #include <coaudio/error.hpp>
 #include <coaudio/input_stream.hpp>
-#include <coaudio/oneshot_options.hpp>
 #include <coaudio/output_stream.hpp>
 #include <coaudio/sample_format.hpp>
 #include <coaudio/stream_config.hpp>
@@ -36,6 +35,24 @@ concept io_executor = asio::execution::is_executor<T>::value || asio::is_executo
 
 template <class T>
 concept execution_context_ref = std::is_convertible_v<T&, asio::execution_context&>;
+
+/// What the operations that open a device of their own run on: an executor,
+/// or an execution context (an `io_context`), whose executor they then use.
+template <class T>
+concept executor_or_context =
+    io_executor<std::remove_cvref_t<T>> || execution_context_ref<std::remove_reference_t<T>>;
+
+template <class T>
+decltype(auto) executor_of(T&& target) noexcept
+{
+    if constexpr (io_executor<std::remove_cvref_t<T>>)
+        return std::forward<T>(target);
+    else
+        return target.get_executor();
+}
+
+template <class T>
+using executor_of_t = std::remove_cvref_t<decltype(executor_of(std::declval<T>()))>;
 
 /// Interleaved samples that are not whole frames, or channel counts below one.
 inline std::error_code check_interleaved(std::size_t samples, int channels) noexcept
@@ -76,17 +93,14 @@ void open_converting(Stream& s, Config cfg, std::error_code& ec)
     }
 }
 
-/// The float32 stream a one-shot operation opens, with a ring of half a second.
-inline stream_config oneshot_config(const device_selector& device, int channels, double rate,
-                                    unsigned long frames_per_block, latency_hint latency)
+/// The stream a one-shot operation opens: the caller's settings, in float32 at
+/// `rate`, with a ring of half a second unless one was asked for.
+inline stream_config oneshot_config(stream_config cfg, double rate)
 {
-    return {.device = device,
-            .channels = channels,
-            .format = sample_format::float32,
-            .sample_rate = rate,
-            .frames_per_block = frames_per_block,
-            .latency = latency,
-            .ring_frames = oneshot_ring_frames(rate)};
+    cfg.format = sample_format::float32;
+    cfg.sample_rate = rate;
+    if (cfg.ring_frames == 0) cfg.ring_frames = oneshot_ring_frames(rate);
+    return cfg;
 }
 
 /// Whether frames at `rate` need converting to or from `device_rate`
@@ -135,36 +149,37 @@ record_at_rate(Stream& s, Sink& sink, std::uint64_t frames, [[maybe_unused]] dou
 }
 
 inline asio::awaitable<std::tuple<std::error_code>> play_buffer(std::span<const float> samples,
-                                                                double rate, play_options o)
+                                                                double rate, stream_config o)
 {
-    if (auto ec = check_interleaved(samples.size(), o.channels)) co_return std::tuple{ec};
     basic_output_stream<asio::any_io_executor> s(co_await asio::this_coro::executor);
     std::error_code ec;
-    open_converting(s, oneshot_config(o.device, o.channels, rate, o.frames_per_block, o.latency),
-                    ec);
+    open_converting(s, oneshot_config(std::move(o), rate), ec);
     if (ec) co_return std::tuple{ec};
-    span_source<float> source(samples, static_cast<std::size_t>(o.channels));
-    auto [pec, n] = co_await play_at_rate(s, source, rate, o.channels);
+    const int channels = s.output_params().channels; // a mapping's size, where one was given
+    if (auto cec = check_interleaved(samples.size(), channels)) co_return std::tuple{cec};
+    span_source<float> source(samples, static_cast<std::size_t>(channels));
+    auto [pec, n] = co_await play_at_rate(s, source, rate, channels);
     (void)n;
     co_return std::tuple{pec};
 }
 
 inline asio::awaitable<std::tuple<std::error_code, std::vector<float>>>
-record_buffer(std::size_t frames, double rate, int channels, record_options o)
+record_buffer(std::size_t frames, double rate, stream_config o)
 {
     using result = std::tuple<std::error_code, std::vector<float>>;
-    if (channels < 1) co_return result{make_error_code(errc::invalid_channels), {}};
-    std::vector<float> recording;
-    if (frames > recording.max_size() / static_cast<std::size_t>(channels))
-        co_return result{std::make_error_code(std::errc::value_too_large), {}};
     basic_input_stream<asio::any_io_executor> s(co_await asio::this_coro::executor);
     std::error_code ec;
-    open_converting(s, oneshot_config(o.device, channels, rate, o.frames_per_block, o.latency), ec);
+    open_converting(s, oneshot_config(std::move(o), rate), ec);
     if (ec) co_return result{ec, {}};
-    recording.resize(frames * static_cast<std::size_t>(channels));
-    span_sink<float> sink{std::span<float>(recording), static_cast<std::size_t>(channels)};
-    auto [rec, n] = co_await record_at_rate(s, sink, frames, rate, channels, o.overflow_is_error);
-    recording.resize(static_cast<std::size_t>(n) * static_cast<std::size_t>(channels));
+    const stream_params p = s.input_params();
+    const auto channels = static_cast<std::size_t>(p.channels);
+    std::vector<float> recording;
+    if (frames > recording.max_size() / channels)
+        co_return result{std::make_error_code(std::errc::value_too_large), {}};
+    recording.resize(frames * channels);
+    span_sink<float> sink{std::span<float>(recording), channels};
+    auto [rec, n] = co_await record_at_rate(s, sink, frames, rate, p.channels, p.overflow_is_error);
+    recording.resize(static_cast<std::size_t>(n) * channels);
     co_return result{rec, std::move(recording)};
 }
 
@@ -198,32 +213,31 @@ playrec_converted(Stream& s, std::span<const float> play, std::size_t frames, do
 #endif
 
 inline asio::awaitable<std::tuple<std::error_code, std::vector<float>>>
-playrec_buffer(std::span<const float> play, double rate, playrec_options o)
+playrec_buffer(std::span<const float> play, double rate, duplex_config o)
 {
     using result = std::tuple<std::error_code, std::vector<float>>;
-    const int in_channels = o.input_channels == 0 ? o.channels : o.input_channels;
-    if (auto ec = check_interleaved(play.size(), o.channels)) co_return result{ec, {}};
-    if (in_channels < 1) co_return result{make_error_code(errc::invalid_channels), {}};
     basic_duplex_stream<asio::any_io_executor> s(co_await asio::this_coro::executor);
     std::error_code ec;
     open_converting(s,
-                    duplex_config{.input = oneshot_config(o.input_device, in_channels, rate,
-                                                          o.frames_per_block, o.latency),
-                                  .output = oneshot_config(o.output_device, o.channels, rate,
-                                                           o.frames_per_block, o.latency)},
+                    duplex_config{.input = oneshot_config(std::move(o.input), rate),
+                                  .output = oneshot_config(std::move(o.output), rate)},
                     ec);
     if (ec) co_return result{ec, {}};
-    const std::size_t frames = play.size() / static_cast<std::size_t>(o.channels);
+    const int out_channels = s.output_params().channels;
+    const stream_params in = s.input_params();
+    if (auto cec = check_interleaved(play.size(), out_channels)) co_return result{cec, {}};
+    const std::size_t frames = play.size() / static_cast<std::size_t>(out_channels);
 #if defined(COAUDIO_HAS_SOXR) && COAUDIO_HAS_SOXR
     const double device_rate = s.output_params().sample_rate;
     if (needs_conversion(rate, device_rate))
-        co_return co_await playrec_converted(s, play, frames, rate, device_rate, o.channels,
-                                             in_channels, o.overflow_is_error);
+        co_return co_await playrec_converted(s, play, frames, rate, device_rate, out_channels,
+                                             in.channels, in.overflow_is_error);
 #endif
-    std::vector<float> recording(frames * static_cast<std::size_t>(in_channels));
+    const auto in_channels = static_cast<std::size_t>(in.channels);
+    std::vector<float> recording(frames * in_channels);
     auto [rec, n] =
-        co_await playrec_on<float, float>(s, play, std::span(recording), o.overflow_is_error);
-    recording.resize(static_cast<std::size_t>(n) * static_cast<std::size_t>(in_channels));
+        co_await playrec_on<float, float>(s, play, std::span(recording), in.overflow_is_error);
+    recording.resize(static_cast<std::size_t>(n) * in_channels);
     co_return result{rec, std::move(recording)};
 }
 
