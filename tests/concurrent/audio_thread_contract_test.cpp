@@ -23,6 +23,7 @@
 #include <coaudio/output_stream.hpp>
 
 #include "support/catch.hpp"
+#include "support/run.hpp"
 
 #include <asio/buffer.hpp>
 #include <asio/co_spawn.hpp>
@@ -528,21 +529,6 @@ asio::awaitable<void> follow_ramp(Reader& r, ramp_follower& c, std::size_t frame
     c.done = true;
 }
 
-bool run_io(asio::io_context& io, asio::awaitable<void> aw,
-            std::chrono::steady_clock::duration limit)
-{
-    bool finished = false;
-    std::exception_ptr ex;
-    asio::co_spawn(io, std::move(aw), [&](std::exception_ptr e) {
-        finished = true;
-        ex = e;
-        io.stop();
-    });
-    io.run_for(limit);
-    if (ex) std::rethrow_exception(ex);
-    return finished;
-}
-
 } // namespace
 
 TEST_CASE("audio thread: the probes are armed", "[contract]")
@@ -574,7 +560,7 @@ TEST_CASE("audio thread: input callbacks neither allocate nor lock", "[contract]
     std::thread audio = drive_input(driver, report, stop, total_frames);
 
     ramp_follower c{total_frames};
-    const bool finished = run_io(io, follow_ramp(in, c, block), 60s);
+    const bool finished = test::run_for(io, follow_ramp(in, c, block), 60s);
     stop = true;
     audio.join();
 
@@ -620,7 +606,7 @@ TEST_CASE("audio thread: input callbacks neither allocate nor lock with several 
             co_await t.async_wait(asio::use_awaitable);
         }
     };
-    const bool finished = run_io(io, all(), 60s);
+    const bool finished = test::run_for(io, all(), 60s);
     stop = true;
     audio.join();
 
@@ -720,7 +706,7 @@ TEST_CASE("audio thread: output callbacks neither allocate nor lock", "[contract
         }
         std::tie(c.drained) = co_await c.out.async_drain(coaudio::as_tuple(asio::use_awaitable));
     };
-    const bool finished = run_io(io, writer(c), 60s);
+    const bool finished = test::run_for(io, writer(c), 60s);
     stop = true;
     audio.join();
 

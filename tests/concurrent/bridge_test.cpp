@@ -7,6 +7,7 @@
 #include <coaudio/output_stream.hpp>
 
 #include "support/catch.hpp"
+#include "support/run.hpp"
 
 #include <asio/buffer.hpp>
 #include <asio/co_spawn.hpp>
@@ -146,17 +147,7 @@ struct rig {
     // rethrows what it threw (a failed REQUIRE inside it included).
     bool run(asio::awaitable<void> aw, std::chrono::steady_clock::duration limit = watchdog)
     {
-        bool finished = false;
-        std::exception_ptr ex;
-        asio::co_spawn(io, std::move(aw), [&](std::exception_ptr e) {
-            finished = true;
-            ex = e;
-            io.stop();
-        });
-        io.restart();
-        io.run_for(limit);
-        if (ex) std::rethrow_exception(ex);
-        return finished;
+        return test::run_for(io, std::move(aw), limit);
     }
 };
 using input_rig = rig<coaudio::input_stream, cd::direction::input>;
