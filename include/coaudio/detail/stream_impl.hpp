@@ -40,8 +40,8 @@ using bell_waiter = asio::posix::basic_stream_descriptor<Executor>;
 #endif
 
 /// Where a wait's read of the doorbell lands: an eventfd's count (8 bytes),
-/// or up to 64 of a pipe's rings. Unused on Windows.
-using bell_scratch = std::array<unsigned char, 64>;
+/// or up to 64 of a pipe's rings. Empty where the wait is a poll.
+using bell_scratch = std::array<unsigned char, COAUDIO_BELL_WAIT_READS ? 64 : 0>;
 
 /// Starts waiting for the doorbell behind `waiter` to ring. `handler` is
 /// called with an error_code, and on POSIX also with the bytes read, which
