@@ -216,6 +216,10 @@ std::unique_ptr<variant> make_variant(variant_kind k);
 /// The synthetic driver runs SCHED_FIFO at this priority when the system
 /// allows it, as audio callback threads do; 0 keeps it SCHED_OTHER.
 extern int synthetic_rt_priority;
+/// --timelines DIR: every driven run writes its timeline there, a block a
+/// line (index, callback entry, publication, consumer receipt, in ns of the
+/// steady clock), as <run>-<driver>-<block>-<variant>.csv. Empty: none.
+extern std::string timeline_dir;
 /// Set by the synthetic driver: whether it got the real-time policy.
 extern std::atomic<bool> synthetic_rt_granted;
 

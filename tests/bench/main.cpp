@@ -75,6 +75,7 @@ struct options {
         "                     [--out DIR] [--json FILE] [--jackd PATH --jack-lsp PATH]\n"
         "                     [--valgrind PATH] [--only VARIANT[,VARIANT...]] [--no-ring] "
         "[--no-rt]\n"
+        "                     [--timelines DIR]\n"
         "VARIANT: coaudio coaudio_pa_stream asio_post asio_post_bare_io_context mutex_condvar "
         "pa_read_stream\n"
         "         floor_eventfd_epoll floor_futex floor_asio_coroutine ring\n",
@@ -127,6 +128,8 @@ options parse(int argc, char** argv)
             o.ring = false;
         else if (a == "--no-rt")
             o.rt = false;
+        else if (a == "--timelines")
+            timeline_dir = value(i);
         else if (a == "-h" || a == "--help")
             usage(0);
         else {
@@ -186,7 +189,15 @@ struct figures {
     double audio_allocs = no_figure, audio_locks = no_figure, io_allocs = no_figure,
            io_locks = no_figure;
     double lost = 0, dropped = 0, xruns = 0, timeouts = 0;
+    /// Blocks that reached the consumer more than `late_us` after they were
+    /// published, and blocks measured: summed over repetitions. A p99.9 of a
+    /// few thousand blocks is one of their few worst, so it says whether a
+    /// stall of the machine fell into the run; how many blocks were late says
+    /// how often they fall, and compares variants over the same time.
+    double late = 0, measured = 0;
 };
+
+constexpr double late_us = 300;
 
 // clang-format 14 reflows this list differently on each pass.
 // clang-format off
@@ -218,6 +229,9 @@ figures figures_of(const run_record& r)
     f.dropped = static_cast<double>(r.frames_dropped);
     f.xruns = static_cast<double>(r.xruns);
     f.timeouts = r.timed_out ? 1 : 0;
+    f.late = static_cast<double>(std::count_if(r.latency_us.begin(), r.latency_us.end(),
+                                               [](double l) { return l > late_us; }));
+    f.measured = static_cast<double>(r.latency_us.size());
     return f;
 }
 
@@ -239,6 +253,8 @@ figures combine(const std::vector<figures>& reps)
         m.dropped += f.dropped;
         m.xruns += f.xruns;
         m.timeouts += f.timeouts;
+        m.late += f.late;
+        m.measured += f.measured;
     }
     return m;
 }
@@ -587,7 +603,8 @@ std::string figures_json(const figures& f)
     std::ostringstream s;
     s << "{\"latency_us\": {\"p50\": " << json_number(f.lat_p50)
       << ", \"p99\": " << json_number(f.lat_p99) << ", \"p99_9\": " << json_number(f.lat_p999)
-      << ", \"max\": " << json_number(f.lat_max) << "}"
+      << ", \"max\": " << json_number(f.lat_max) << ", \"blocks_over_300\": " << json_number(f.late)
+      << ", \"blocks\": " << json_number(f.measured) << "}"
       << ", \"latency_from_callback_entry_us\": {\"p50\": " << json_number(f.entry_p50)
       << ", \"p99\": " << json_number(f.entry_p99) << "}"
       << ", \"callback_us\": {\"median\": " << json_number(f.cost_p50)
@@ -864,13 +881,15 @@ int main(int argc, char** argv)
                 "deadlines. JACK: private jackd --no-realtime, dummy driver, period = block.\n\n",
                 o.reps, o.blocks64, o.blocks256, warmup_for(o.blocks64), warmup_for(o.blocks256),
                 synthetic_rt_granted.load() ? "SCHED_FIFO" : "SCHED_OTHER");
-    std::printf("| driver | block | variant | latency p50 µs | p99 | p99.9 | max | callback median "
-                "µs | callback max | "
-                "instructions / callback | consumer instructions / block | CPU ms / audio s | "
-                "audio thread allocs/s | audio locks/s | consumer "
-                "allocs/s | consumer locks/s | lost (xruns) |\n");
     std::printf(
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+        "| driver | block | variant | latency p50 µs | p99 | p99.9 | max | blocks late > 300 "
+        "µs | callback median "
+        "µs | callback max | "
+        "instructions / callback | consumer instructions / block | CPU ms / audio s | "
+        "audio thread allocs/s | audio locks/s | consumer "
+        "allocs/s | consumer locks/s | lost (xruns) |\n");
+    std::printf("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---"
+                ":|---|\n");
     for (driver_kind d : {driver_kind::synthetic, driver_kind::jack}) {
         for (int block : block_sizes) {
             for (variant_kind k :
@@ -886,11 +905,14 @@ int main(int argc, char** argv)
                 std::string lost = fmt(f->lost + f->dropped / block, 0);
                 if (f->xruns > 0) lost += " (" + fmt(f->xruns, 0) + ")";
                 if (f->timeouts > 0) lost += " timeout";
+                const std::string late = f->measured > 0
+                                             ? fmt(f->late, 0) + " of " + fmt(f->measured, 0)
+                                             : fmt(no_figure, 0);
                 std::printf("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s "
-                            "| %s | %s | %s |\n",
+                            "| %s | %s | %s | %s |\n",
                             driver_name(d), block, variant_label(k), fmt(f->lat_p50, 1).c_str(),
                             fmt(f->lat_p99, 1).c_str(), fmt(f->lat_p999, 1).c_str(),
-                            fmt(f->lat_max, 1).c_str(), fmt(f->cost_p50, 2).c_str(),
+                            fmt(f->lat_max, 1).c_str(), late.c_str(), fmt(f->cost_p50, 2).c_str(),
                             fmt(f->cost_max, 1).c_str(), fmt(ir, 0).c_str(), fmt(cir, 0).c_str(),
                             fmt(f->cpu, 2).c_str(), fmt_auto(f->audio_allocs).c_str(),
                             fmt_auto(f->audio_locks).c_str(), fmt_auto(f->io_allocs).c_str(),

@@ -44,6 +44,7 @@ namespace cd = coaudio::detail;
 
 collect_phase callgrind_phase = collect_phase::none;
 int synthetic_rt_priority = 10;
+std::string timeline_dir;
 std::atomic<bool> synthetic_rt_granted{false};
 
 const char* variant_key(variant_kind k) noexcept
@@ -524,6 +525,27 @@ double block_seconds(int block)
     return block / sample_rate;
 }
 
+// Writes a finished timeline for --timelines: where a tail comes from is in
+// which blocks were late, and by how much.
+void write_timeline(const run_request& rq, const timeline& tl)
+{
+    static int runs = 0;
+    const std::string path = timeline_dir + "/" + std::to_string(++runs) + "-" +
+                             (rq.driver == driver_kind::jack ? "jack" : "synthetic") + "-" +
+                             std::to_string(rq.block) + "-" + variant_key(rq.kind) + ".csv";
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    if (f == nullptr) return;
+    std::fputs("block,entry_ns,pub_ns,recv_ns\n", f);
+    for (int i = tl.warmup; i < tl.total; ++i) {
+        const auto u = static_cast<std::size_t>(i);
+        if (tl.pub[u] == 0) continue;
+        std::fprintf(f, "%d,%lld,%lld,%lld\n", i, static_cast<long long>(tl.entry[u]),
+                     static_cast<long long>(tl.pub[u]),
+                     tl.recv[u] != 0 ? static_cast<long long>(tl.recv[u]) : -1LL);
+    }
+    std::fclose(f);
+}
+
 // Fills the per-second figures of `r` from a finished timeline.
 void summarise(run_record& r, const timeline& tl, std::uint64_t dropped)
 {
@@ -611,6 +633,7 @@ run_record run_driven(const run_request& rq)
     }
     v->join();
     summarise(r, tl, v->frames_dropped());
+    if (!timeline_dir.empty()) write_timeline(rq, tl);
     return r;
 }
 
