@@ -3,11 +3,14 @@
 // errc::stalled and the stream streams again once the server thaws; without
 // one the read simply waits out the freeze.
 #include <coaudio/input_stream.hpp>
+#include <coaudio/oneshot.hpp>
 
+#include "support/awaitable_ops.hpp"
 #include "support/catch.hpp"
 #include "support/jack_loopback.hpp"
 #include "support/run.hpp"
 
+#include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include <chrono>
@@ -18,6 +21,7 @@
 #include <memory>
 #include <stdexcept>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <signal.h>
@@ -271,6 +275,54 @@ TEST_CASE("a frozen server hangs neither stop, close, the destructor nor open, a
             }
         }(),
         30s);
+}
+
+// A one-shot operation opens its stream with the configuration it is given,
+// so a stall timeout keeps a one-shot recording from waiting out a freeze.
+TEST_CASE("a one-shot recording with a stall timeout fails with stalled on a frozen server and "
+          "returns what it recorded",
+          "[realtime]")
+{
+    using namespace awaitable_ops;
+    REQUIRE(control_calls_done(20s));
+    asio::io_context io;
+    const coaudio::stream_config cfg{
+        .device = test::jack_device_index(), .frames_per_block = block, .stall_timeout = 500ms};
+    std::unique_ptr<frozen_server> freeze;
+    std::error_code ec;
+    std::vector<float> rec;
+    long long frozen_ms = -1, done_ms = -1;
+    const auto t0 = clock_type::now();
+    test::run(
+        io,
+        [&]() -> asio::awaitable<void> {
+            auto freeze_soon = [&]() -> asio::awaitable<void> {
+                asio::steady_timer t(io, 300ms);
+                co_await t.async_wait(use_awaitable);
+                freeze = std::make_unique<frozen_server>();
+                frozen_ms = ms_since(t0);
+            };
+            auto record = [&]() -> asio::awaitable<void> {
+                std::tie(ec, rec) =
+                    co_await coaudio::async_record(io, static_cast<std::size_t>(5 * rate), rate,
+                                                   cfg, coaudio::as_tuple(use_awaitable));
+                done_ms = ms_since(t0);
+            };
+            co_await (freeze_soon() && record());
+        }(),
+        20s);
+    if (freeze) freeze->thaw();
+    std::printf("one-shot recording of 5 s: the server froze at %lld ms; the recording completed "
+                "with '%s' at %lld ms with %zu frames\n",
+                frozen_ms, ec.message().c_str(), done_ms, rec.size());
+    CHECK(ec == coaudio::errc::stalled);
+    // The stall timeout (less a block already late), at most a quarter of it
+    // more to notice, then the stop, which waits for PortAudio as long again.
+    CHECK(done_ms - frozen_ms >= 450);
+    CHECK(done_ms - frozen_ms < 2000);
+    CHECK(rec.size() > 0); // the frames from before the freeze
+    CHECK(rec.size() <= static_cast<std::size_t>(rate * double(frozen_ms) / 1000.0) + block);
+    CHECK(control_calls_done(20s)); // the stream's close, left to the control thread
 }
 
 // PortAudio's first initialisation opens a JACK client, which waits for a
