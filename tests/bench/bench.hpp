@@ -230,6 +230,7 @@ void audio_step(variant& v, timeline& tl, float* block, std::uint32_t index) noe
 // ---- runs -------------------------------------------------------------------
 
 enum class driver_kind { synthetic, jack };
+const char* driver_name(driver_kind d) noexcept; ///< table and JSON name
 
 struct run_request {
     variant_kind kind = variant_kind::coaudio;

@@ -556,11 +556,6 @@ struct group_key {
     auto operator<=>(const group_key&) const = default;
 };
 
-const char* driver_name(driver_kind d)
-{
-    return d == driver_kind::synthetic ? "synthetic" : "jack";
-}
-
 /// Two significant-ish decimals for small figures, none for large ones.
 std::string fmt_auto(double v)
 {
@@ -603,8 +598,9 @@ std::string figures_json(const figures& f)
     std::ostringstream s;
     s << "{\"latency_us\": {\"p50\": " << json_number(f.lat_p50)
       << ", \"p99\": " << json_number(f.lat_p99) << ", \"p99_9\": " << json_number(f.lat_p999)
-      << ", \"max\": " << json_number(f.lat_max) << ", \"blocks_over_300\": " << json_number(f.late)
-      << ", \"blocks\": " << json_number(f.measured) << "}"
+      << ", \"max\": " << json_number(f.lat_max) << ", \"late_over_us\": " << json_number(late_us)
+      << ", \"blocks_late\": " << json_number(f.late) << ", \"blocks\": " << json_number(f.measured)
+      << "}"
       << ", \"latency_from_callback_entry_us\": {\"p50\": " << json_number(f.entry_p50)
       << ", \"p99\": " << json_number(f.entry_p99) << "}"
       << ", \"callback_us\": {\"median\": " << json_number(f.cost_p50)
@@ -882,12 +878,13 @@ int main(int argc, char** argv)
                 o.reps, o.blocks64, o.blocks256, warmup_for(o.blocks64), warmup_for(o.blocks256),
                 synthetic_rt_granted.load() ? "SCHED_FIFO" : "SCHED_OTHER");
     std::printf(
-        "| driver | block | variant | latency p50 µs | p99 | p99.9 | max | blocks late > 300 "
+        "| driver | block | variant | latency p50 µs | p99 | p99.9 | max | blocks late > %g "
         "µs | callback median "
         "µs | callback max | "
         "instructions / callback | consumer instructions / block | CPU ms / audio s | "
         "audio thread allocs/s | audio locks/s | consumer "
-        "allocs/s | consumer locks/s | lost (xruns) |\n");
+        "allocs/s | consumer locks/s | lost (xruns) |\n",
+        late_us);
     std::printf("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---"
                 ":|---|\n");
     for (driver_kind d : {driver_kind::synthetic, driver_kind::jack}) {

@@ -47,6 +47,11 @@ int synthetic_rt_priority = 10;
 std::string timeline_dir;
 std::atomic<bool> synthetic_rt_granted{false};
 
+const char* driver_name(driver_kind d) noexcept
+{
+    return d == driver_kind::synthetic ? "synthetic" : "jack";
+}
+
 const char* variant_key(variant_kind k) noexcept
 {
     switch (k) {
@@ -531,10 +536,14 @@ void write_timeline(const run_request& rq, const timeline& tl)
 {
     static int runs = 0;
     const std::string path = timeline_dir + "/" + std::to_string(++runs) + "-" +
-                             (rq.driver == driver_kind::jack ? "jack" : "synthetic") + "-" +
-                             std::to_string(rq.block) + "-" + variant_key(rq.kind) + ".csv";
+                             driver_name(rq.driver) + "-" + std::to_string(rq.block) + "-" +
+                             variant_key(rq.kind) + ".csv";
     std::FILE* f = std::fopen(path.c_str(), "w");
-    if (f == nullptr) return;
+    if (f == nullptr) {
+        std::fprintf(stderr, "coaudio_bench: cannot write %s: %s\n", path.c_str(),
+                     std::strerror(errno));
+        return;
+    }
     std::fputs("block,entry_ns,pub_ns,recv_ns\n", f);
     for (int i = tl.warmup; i < tl.total; ++i) {
         const auto u = static_cast<std::size_t>(i);
