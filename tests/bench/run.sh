@@ -17,7 +17,9 @@
 #
 # Then, with JACK, the real streams: coaudio's input, output and duplex
 # streams against a condvar, a naive asio::post and Pa_ReadStream, each
-# around PortAudio's own callback, quiet and with every core busy
+# around PortAudio's own callback, and two floors that only wake a consumer
+# (an Asio coroutine reading an eventfd, a thread in epoll_wait), quiet and
+# with every core busy
 # (coaudio_bench_streams; table in build/bench/streams.md).
 #
 # The JACK runs need jackd and jack_lsp (jackd2); the benchmark starts one

@@ -2,8 +2,10 @@
 // and duplex_stream on a JACK server, each against what a user would otherwise
 // write around the same PortAudio stream: a callback with a mutex and a
 // condition variable, a callback that posts a copy to an io_context, and
-// PortAudio's blocking read. Nothing here is driven by the bench:
-// PortAudio's JACK client calls every callback, coaudio's included.
+// PortAudio's blocking read; and two floors, the same hand-off with no library
+// that only wake the consumer through an eventfd, to tell the wait's cost
+// from coaudio's. Nothing here is driven by the bench: PortAudio's JACK
+// client calls every callback, coaudio's included.
 // Distributed under the Boost Software License, Version 1.0.
 //
 //   coaudio_bench_streams --jackd PATH --jack-lsp PATH [--out DIR] [--reps N]
@@ -33,10 +35,12 @@
 
 #include <coaudio/coaudio.hpp>
 
+#include <asio/buffer.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
+#include <asio/posix/stream_descriptor.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
@@ -63,13 +67,25 @@
 #include <vector>
 
 #include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 namespace bench {
 namespace {
 
 enum class way { input, output, duplex };
-enum class how { coaudio, condvar, post, blocking, coaudio_uring, coaudio_apart };
+enum class how {
+    coaudio,
+    condvar,
+    post,
+    blocking,
+    coaudio_uring,
+    coaudio_apart,
+    asio_floor,
+    epoll_floor
+};
 
 /// The io_uring build of this program (--uring), or empty.
 std::string uring_program;
@@ -97,6 +113,8 @@ const char* how_key(how h)
     case how::blocking: return "blocking";
     case how::coaudio_uring: return "coaudio-uring";
     case how::coaudio_apart: return "coaudio-apart";
+    case how::asio_floor: return "asio-floor";
+    case how::epoll_floor: return "epoll-floor";
     }
     return "?";
 }
@@ -124,6 +142,8 @@ std::string label(way w, how h)
     case how::condvar: return "C: callback, mutex + condvar";
     case how::post: return "naive `asio::post` of a copy";
     case how::blocking: return "`Pa_ReadStream` loop";
+    case how::asio_floor: return "floor: Asio coroutine reading an eventfd";
+    case how::epoll_floor: return "floor: thread in `epoll_wait` + `read`";
     }
     return "?";
 }
@@ -530,6 +550,196 @@ result run_post(const request& rq)
     return r;
 }
 
+// ---- floors: the same hand-off with no library ----------------------------------
+//
+// What the wake-up alone costs on this machine. The callback copies into slots
+// of its own (one writer, one reader, no lock) and, as coaudio's does, writes
+// an eventfd only when the consumer waits. The consumer waits in one of two
+// ways:
+//   - asio-floor: a coroutine on an io_context reads the eventfd with
+//     `async_read_some`, the wait coaudio's streams use, without coaudio's
+//     ring, gap records or composed operation: what Asio's wait costs;
+//   - epoll-floor: a plain thread in `epoll_wait`, then a `read` that drains
+//     the eventfd: what a wait on a descriptor costs with no Asio at all.
+// Against the condvar, whose threads meet in futex calls, these say how much
+// of coaudio's cost is the wait on a descriptor, and how much of that is Asio's.
+class lockfree_slots {
+public:
+    explicit lockfree_slots(int block)
+        : block_(static_cast<std::size_t>(block)),
+          n_(std::max<std::size_t>(2, ring_frames / block_)), data_(n_ * block_)
+    {
+    }
+    // Sequentially consistent, as the parked flag is: the consumer's "park,
+    // then look again" and the callback's "move, then look at parked" must
+    // not pass each other.
+    bool empty() const { return head_.load() == tail_.load(); }
+    bool full() const { return tail_.load() - head_.load() == n_; }
+    bool push(const float* src)
+    {
+        const std::size_t t = tail_.load(std::memory_order_relaxed);
+        if (t - head_.load() == n_) return false;
+        std::copy_n(src, block_, &data_[(t % n_) * block_]);
+        tail_.store(t + 1);
+        return true;
+    }
+    bool pop(float* dst)
+    {
+        const std::size_t h = head_.load(std::memory_order_relaxed);
+        if (tail_.load() == h) return false;
+        std::copy_n(&data_[(h % n_) * block_], block_, dst);
+        head_.store(h + 1);
+        return true;
+    }
+
+private:
+    std::size_t block_, n_;
+    std::vector<float> data_;
+    alignas(64) std::atomic<std::size_t> head_{0};
+    alignas(64) std::atomic<std::size_t> tail_{0};
+};
+
+struct floor_state {
+    explicit floor_state(int block) : in(block), out(block)
+    {
+        if (bell < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+    }
+    ~floor_state()
+    {
+        if (bell >= 0) ::close(bell);
+    }
+    floor_state(const floor_state&) = delete;
+    floor_state& operator=(const floor_state&) = delete;
+
+    lockfree_slots in, out;
+    int bell = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    std::atomic<bool> parked{false};
+    std::atomic<std::uint64_t> lost{0}, xruns{0};
+    std::atomic<bool> counting{false};
+
+    static int callback(const void* input, void* output, unsigned long frames,
+                        const PaStreamCallbackTimeInfo*, PaStreamCallbackFlags flags, void* user)
+    {
+        auto& s = *static_cast<floor_state*>(user);
+        bool missed = false;
+        if (input != nullptr) missed = !s.in.push(static_cast<const float*>(input));
+        if (output != nullptr && !s.out.pop(static_cast<float*>(output))) {
+            missed = true;
+            std::fill_n(static_cast<float*>(output), frames, 0.0f);
+        }
+        if (s.counting.load(std::memory_order_relaxed)) {
+            s.lost += missed;
+            s.xruns += (flags & (paInputOverflow | paOutputUnderflow)) != 0;
+        }
+        if (s.parked.load() && s.parked.exchange(false)) {
+            const std::uint64_t one = 1;
+            [[maybe_unused]] auto n = ::write(s.bell, &one, sizeof one);
+        }
+        return paContinue;
+    }
+
+    /// True when the consumer may go on: input to take (`reading`), or room
+    /// for output. Otherwise it marks itself parked, and the caller waits.
+    bool ready_or_park(bool reading)
+    {
+        auto ready = [&] { return reading ? !in.empty() : !out.full(); };
+        if (ready()) return true;
+        parked.store(true);
+        if (!ready()) return false;
+        parked.store(false); // a ring that raced this is read by the next wait
+        return true;
+    }
+};
+
+/// The consumer's loop, the condvar's: take a block, make one, give a block.
+/// `wait(reading)` returns once the block or the room may be there, false to give up.
+template <class Wait>
+auto floor_loop(const request& rq, floor_state& st, window& w, Wait wait)
+{
+    return [&rq, &st, &w, wait]() mutable -> asio::awaitable<void> {
+        const bool in = rq.dir != way::output, out = rq.dir != way::input;
+        std::vector<float> block(static_cast<std::size_t>(rq.block));
+        std::uint64_t frame = 0;
+        for (int i = 0; i < rq.blocks; ++i) {
+            if (in) {
+                while (!st.ready_or_park(true))
+                    if (!co_await wait()) co_return;
+                st.in.pop(block.data());
+            }
+            if (rq.dir == way::output) generate(block, frame);
+            if (out) {
+                while (!st.ready_or_park(false))
+                    if (!co_await wait()) co_return;
+                st.out.push(block.data());
+            }
+            if (i == rq.warmup) st.counting = true;
+            if (w.step(i)) break;
+        }
+        st.counting = false;
+    };
+}
+
+result run_floor(const request& rq, bool use_asio)
+{
+    result r;
+    window w(rq);
+    floor_state st(rq.block);
+    if (rq.dir == way::duplex) st.out.push(std::vector<float>(rq.block).data()); // slack
+    asio::io_context io;
+    struct owned_fd {
+        int fd;
+        ~owned_fd()
+        {
+            if (fd >= 0) ::close(fd);
+        }
+    } ep{use_asio ? -1 : ::epoll_create1(EPOLL_CLOEXEC)};
+    if (use_asio) {
+        auto bell = std::make_shared<asio::posix::stream_descriptor>(io, ::dup(st.bell));
+        auto scratch = std::make_shared<std::uint64_t>();
+        asio::co_spawn(io,
+                       floor_loop(rq, st, w,
+                                  [bell, scratch]() -> asio::awaitable<bool> {
+                                      auto [e, n] = co_await bell->async_read_some(
+                                          asio::buffer(scratch.get(), sizeof *scratch),
+                                          coaudio::as_tuple(asio::use_awaitable));
+                                      co_return !e;
+                                  }),
+                       asio::detached);
+    } else {
+        // The same loop with a wait that blocks the thread: the coroutine
+        // never suspends, so the io_context only runs it through.
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        if (ep.fd < 0 || ::epoll_ctl(ep.fd, EPOLL_CTL_ADD, st.bell, &ev) != 0) {
+            r.note = "epoll: cannot watch the eventfd";
+            return r;
+        }
+        asio::co_spawn(io,
+                       floor_loop(rq, st, w,
+                                  [ep = ep.fd, bell = st.bell]() -> asio::awaitable<bool> {
+                                      epoll_event e{};
+                                      int n;
+                                      while ((n = ::epoll_wait(ep, &e, 1, 10'000)) < 0 &&
+                                             errno == EINTR) {
+                                      }
+                                      if (n != 1) co_return false;
+                                      std::uint64_t count;
+                                      n = static_cast<int>(::read(bell, &count, sizeof count));
+                                      if (n < 0) co_return false;
+                                      co_return true;
+                                  }),
+                       asio::detached);
+    }
+    pa_stream s(rq, &floor_state::callback, &st);
+    if (!s.ok(r)) return r;
+    std::thread consumer([&] { io.run(); });
+    consumer.join();
+    r.lost = st.lost;
+    r.xruns = st.xruns;
+    w.fill(r);
+    return r;
+}
+
 // ---- PortAudio's blocking calls ---------------------------------------------------
 
 /// Input only: see selected().
@@ -622,6 +832,8 @@ result run(how h, const request& rq)
     case how::blocking: return run_blocking(rq);
     case how::coaudio_uring: return run_external(uring_program, rq);
     case how::coaudio_apart: return run_external(fs::read_symlink("/proc/self/exe"), rq);
+    case how::asio_floor: return run_floor(rq, true);
+    case how::epoll_floor: return run_floor(rq, false);
     }
     return {};
 }
@@ -675,7 +887,8 @@ struct options {
     std::fputs("usage: coaudio_bench_streams --jackd PATH --jack-lsp PATH [--out DIR] [--reps N]\n"
                "                             [--seconds S] [--blocks 64,256] [--load quiet,busy]\n"
                "                             [--only KEY[,KEY...]] [--uring PATH]\n"
-               "KEY: coaudio condvar post blocking coaudio-uring, or DIRECTION-KEY "
+               "KEY: coaudio condvar post blocking asio-floor epoll-floor coaudio-uring, or "
+               "DIRECTION-KEY "
                "(input-coaudio, ...)\n",
                status == 0 ? stdout : stderr);
     std::exit(status);
@@ -758,8 +971,8 @@ namespace bench {
 namespace {
 
 const std::vector<way> ways{way::input, way::output, way::duplex};
-const std::vector<how> hows{how::coaudio, how::coaudio_apart, how::coaudio_uring,
-                            how::condvar, how::post,          how::blocking};
+const std::vector<how> hows{how::coaudio, how::coaudio_apart, how::coaudio_uring, how::condvar,
+                            how::post,    how::blocking,      how::asio_floor,    how::epoll_floor};
 
 /// One load and block size: a JACK server, PortAudio, `reps` rounds of every
 /// variant. Runs in a child process and writes one line a run to `out`:
