@@ -120,6 +120,38 @@ TEST_CASE("terminal and partial cancellation through a cancellation slot")
     }
 }
 
+TEST_CASE("total cancellation alone is not taken: a read may already hold frames")
+{
+    // The operations name terminal and partial cancellation. Total means
+    // "undone, no side effects", which a read that has copied frames out of
+    // the ring cannot promise, so the read goes on and completes whole.
+    coaudio::library lib;
+    asio::io_context io;
+    coaudio::input_stream in(io, config());
+    in.start();
+    for (int i = 0; i < attempts; ++i) {
+        std::vector<float> tenth(static_cast<std::size_t>(rate / 10));
+        asio::cancellation_signal signal;
+        std::optional<std::pair<std::error_code, std::size_t>> result;
+        in.async_read_frames(
+            std::span(tenth),
+            asio::bind_cancellation_slot(
+                signal.slot(), [&](std::error_code ec, std::size_t n) { result.emplace(ec, n); }));
+        asio::steady_timer timer(io, 30ms);
+        timer.async_wait([&](std::error_code) { signal.emit(asio::cancellation_type::total); });
+        io.restart();
+        io.run_for(2s);
+        REQUIRE(result);
+        if (!result->first && result->second < tenth.size() && i + 1 < attempts) {
+            REQUIRE(ended_at_gap(in, io));
+            continue;
+        }
+        CHECK(result->first == std::error_code());
+        CHECK(result->second == tenth.size());
+        break;
+    }
+}
+
 TEST_CASE("cancel() completes a pending read with operation_aborted")
 {
     coaudio::library lib;

@@ -12,8 +12,10 @@
 #include <asio/io_context.hpp>
 #include <asio/use_future.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
+#include <future>
 #include <span>
 #include <utility>
 #include <vector>
@@ -106,6 +108,20 @@ TEST_CASE("stream operations start through async_initiate with any completion to
         auto got = in.async_read_frames(std::span(buf), asio::use_future);
         io.run();
         CHECK(got.get() == block);
+    }
+    SECTION("use_future, frames already there: completes on the future's executor, "
+            "with no thread running the stream's io_context")
+    {
+        // As with async_compose: a completion that needs no wait goes to the
+        // handler's associated executor (use_future's is the system
+        // executor), not through the stream's io_context first.
+        dev.step(1);
+        auto got = in.async_read_frames(std::span(buf), asio::use_future);
+        REQUIRE(got.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+        CHECK(got.get() == block);
+        auto put = out.async_write_frames(std::span<const float>(buf), asio::use_future);
+        REQUIRE(put.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+        CHECK(put.get() == block);
     }
     SECTION("a plain handler, on a stream not open: the precondition's error, posted")
     {

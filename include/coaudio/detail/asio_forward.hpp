@@ -45,6 +45,7 @@
 #  include <boost/asio/any_io_executor.hpp>
 #  include <boost/asio/associated_cancellation_slot.hpp>
 #  include <boost/asio/associated_executor.hpp>
+#  include <boost/asio/associator.hpp>
 #  include <boost/asio/async_result.hpp>
 #  include <boost/asio/awaitable.hpp>
 #  include <boost/asio/basic_waitable_timer.hpp>
@@ -96,6 +97,7 @@
 #  include <asio/any_io_executor.hpp>
 #  include <asio/associated_cancellation_slot.hpp>
 #  include <asio/associated_executor.hpp>
+#  include <asio/associator.hpp>
 #  include <asio/async_result.hpp>
 #  include <asio/awaitable.hpp>
 #  include <asio/basic_waitable_timer.hpp>

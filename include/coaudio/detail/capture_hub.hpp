@@ -197,12 +197,9 @@ struct hub_state {
         if (self->pumping || !self->usable()) return;
         self->pumping = true;
         using machine = read_transfer<interleaved_target<asio::mutable_buffer>>;
-        pump_handler handler{self};
-        asio::async_compose<pump_handler, void(error_code, std::size_t)>(
-            transfer_op<Executor, machine, true>(
-                self->impl, machine({asio::buffer(self->scratch), self->scratch_frames}, false),
-                {}),
-            handler, self->ex);
+        start_transfer_op<true>(self->ex, self->impl,
+                                machine({asio::buffer(self->scratch), self->scratch_frames}, false),
+                                {}, pump_handler{self});
     }
 
     struct pump_handler {

@@ -339,8 +339,8 @@ protected:
         template <class Handler>
         void operator()(Handler&& handler) const
         {
-            start_transfer<false>(this->self_->ex_, this->self_->impl_, drain_transfer{}, {},
-                                  std::forward<Handler>(handler));
+            start_transfer_op<false>(this->self_->ex_, this->self_->impl_, drain_transfer{}, {},
+                                     std::forward<Handler>(handler));
         }
     };
 

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE::detail {
@@ -212,30 +213,105 @@ enum class transfer_kind { read, write };
 /// driver of a transfer machine (transfer.hpp). It asks the machine what to
 /// do and does it: parks on the machine's direction's doorbell (an Asio
 /// operation on the doorbell, `async_wait_bell`, so handler allocation, work
-/// tracking and cancellation are Asio's), or completes, with a count of frames, or of bytes when
-/// `CountFrames` is false. It never completes inside its initiating
-/// function. Closing, cancellation, errors of the wait and stalls end the
-/// operation here, whatever the machine.
-template <class Executor, class Machine, bool CountFrames>
+/// tracking and cancellation are Asio's), or completes, with a count of
+/// frames, or of bytes when `CountFrames` is false. It never completes inside
+/// its initiating function. Closing, cancellation, errors of the wait and
+/// stalls end the operation here, whatever the machine.
+///
+/// Written out as Asio writes its own composed operations (`async_read`'s
+/// `read_op`), not with `async_compose`: that one tracks work on the stream's
+/// executor for as long as the operation lives, and on the default
+/// `any_io_executor` every move of the operation moves a type-erased
+/// executor. The doorbell wait (or the deferred completion) already holds
+/// that work while the operation is pending, so the operation carries only
+/// the handler, a cancellation state and its own fields; the handler's
+/// executor, allocator and the rest are the handler's, through `associator`
+/// below, with the doorbell's executor (the stream's) as the default.
+template <class Executor, class Machine, bool CountFrames, class Handler>
 class transfer_op {
 public:
-    transfer_op(std::shared_ptr<stream_impl<Executor>> impl, Machine machine,
+    /// Where cancellation reaches the operation: a slot of its own, filtered
+    /// as Asio's reads are (terminal and partial; total is not honoured,
+    /// since frames may already have moved).
+    using cancellation_slot_type = asio::cancellation_slot;
+
+    template <class H>
+    transfer_op(H&& handler, std::shared_ptr<stream_impl<Executor>> impl, Machine machine,
                 std::error_code precheck)
-        : impl_(std::move(impl)), machine_(std::move(machine)), ec_(precheck)
+        : handler_(std::forward<H>(handler)),
+          state_(asio::get_associated_cancellation_slot(handler_),
+                 asio::enable_partial_cancellation()),
+          impl_(std::move(impl)), machine_(std::move(machine)), ec_(precheck)
     {
     }
 
-    template <class Self>
-    void operator()(Self& self, std::error_code ec = {}, std::size_t /*doorbell bytes*/ = 0)
+    transfer_op(transfer_op&&) = default;
+
+    cancellation_slot_type get_cancellation_slot() const noexcept { return state_.slot(); }
+    const Handler& handler() const noexcept { return handler_; }
+
+    /// The first step, inside the initiating function. `ex` is the stream's
+    /// executor, the handler's default. `*this` is moved from once this
+    /// returns.
+    void start(const Executor& ex)
     {
-        switch (step_) {
-        case step::start: start(self); return;
-        case step::posted: finish(self); return;
-        case step::waiting: resume(self, ec); return;
+        if (!ec_) ec_ = check();
+        if (impl_) stall_epoch_ = impl_->stall_epoch;
+        if (!ec_ && !machine_.empty()) {
+            busy() = owns_busy_ = true;
+            machine_.begin(*impl_->core);
+            if (!take(machine_.resume(*impl_->core)) && park()) return wait();
         }
+        step_ = step::posted;
+        // Deferred, not posted: the completion is a continuation of the
+        // handler that started the operation. On that handler's io thread it
+        // goes to the thread's own queue, where a post takes the scheduler's
+        // lock and counts outstanding work atomically, for every read or
+        // write that finds its frames already there, as one that fell behind
+        // does for every block. It still never runs inside this call.
+        // Straight to the handler's own executor, as `async_compose` does:
+        // a handler whose executor is not the stream's (`use_future`'s is the
+        // system executor) completes without the stream's io_context running.
+        const auto handler_ex = asio::get_associated_executor(handler_, ex);
+        asio::defer(handler_ex, std::move(*this));
+    }
+
+    /// A doorbell wait completed (`ec`, and the bytes it read, which mean
+    /// nothing), or the deferred completion runs (no arguments).
+    void operator()(std::error_code ec = {}, std::size_t /*doorbell bytes*/ = 0)
+    {
+        if (step_ == step::posted) return finish();
+        step_ = step::waiting; // a wait after the first continues the operation
+        if (!impl_->core->is_open() || ec == aborted()) {
+            // Closed, or cancelled: cancellation reaches a parked operation
+            // through the descriptor wait, which Asio completes this way.
+            ec_ = aborted();
+            return finish();
+        }
+        if (ec) {
+            ec_ = ec;
+            return finish();
+        }
+        if (impl_->stall_epoch != stall_epoch_) {
+            ec_ = make_error_code(errc::stalled);
+            return finish();
+        }
+        bell_woken(chan().bell);
+        if (take(machine_.resume(*impl_->core)) || !park()) return finish();
+        wait();
+    }
+
+    /// Asio's continuation hook: every wait after the first continues this
+    /// operation, so one that completes at once (its speculative read found
+    /// a ring) is queued as a continuation, on the thread's own queue.
+    friend bool asio_handler_is_continuation(transfer_op* op) noexcept
+    {
+        return op->step_ == step::waiting;
     }
 
 private:
+    // start: in the initiating function, or in the first wait;
+    // waiting: in a later wait; posted: the completion is deferred.
     enum class step { start, waiting, posted };
 
     direction_bridge& chan() const noexcept
@@ -243,14 +319,6 @@ private:
         return Machine::input ? impl_->core->input() : impl_->core->output();
     }
     bool& busy() const noexcept { return Machine::input ? impl_->read_busy : impl_->write_busy; }
-    typename stream_impl<Executor>::descriptor& bell() const noexcept
-    {
-        return Machine::input ? *impl_->in_bell : *impl_->out_bell;
-    }
-    bell_scratch& scratch() const noexcept
-    {
-        return Machine::input ? impl_->in_scratch : impl_->out_scratch;
-    }
 
     // Takes the machine's answer: true when it is done (ec_ says how),
     // false when it parks (want_ says for how many frames).
@@ -265,49 +333,6 @@ private:
         return false;
     }
 
-    template <class Self>
-    void start(Self& self)
-    {
-        self.reset_cancellation_state(asio::enable_partial_cancellation());
-        if (!ec_) ec_ = check();
-        if (impl_) stall_epoch_ = impl_->stall_epoch;
-        if (!ec_ && !machine_.empty()) {
-            busy() = owns_busy_ = true;
-            machine_.begin(*impl_->core);
-            if (!take(machine_.resume(*impl_->core))) return park(self);
-        }
-        step_ = step::posted;
-        // Deferred, not posted: the completion is a continuation of the
-        // handler that started the operation. On that handler's io thread it
-        // goes to the thread's own queue, where a post takes the scheduler's
-        // lock and counts outstanding work atomically, for every read or
-        // write that finds its frames already there, as one that fell behind
-        // does for every block. It still never runs inside this call.
-        asio::defer(std::move(self));
-    }
-
-    template <class Self>
-    void resume(Self& self, std::error_code ec)
-    {
-        if (!impl_->core->is_open() || ec == aborted()) {
-            // Closed, or cancelled: cancellation reaches a parked operation
-            // through the descriptor wait, which Asio completes this way.
-            ec_ = aborted();
-            return finish(self);
-        }
-        if (ec) {
-            ec_ = ec;
-            return finish(self);
-        }
-        if (impl_->stall_epoch != stall_epoch_) {
-            ec_ = make_error_code(errc::stalled);
-            return finish(self);
-        }
-        bell_woken(chan().bell);
-        if (take(machine_.resume(*impl_->core))) return finish(self);
-        park(self);
-    }
-
     std::error_code check() const
     {
         if (!impl_ || !impl_->core->is_open()) return make_error_code(errc::not_open);
@@ -315,23 +340,25 @@ private:
         return {};
     }
 
-    template <class Self>
-    void park(Self& self)
+    // Parks until `want_` frames are ready: true when parked, false when the
+    // machine is done after all (the frames came, or the stream will not move).
+    bool park()
     {
-        if (!impl_->core->park(chan(), want_)) {
-            if (!take(machine_.resume(*impl_->core))) return park(self);
-            if (step_ != step::start) return finish(self);
-            // Still inside the initiating function: complete as start() does.
-            step_ = step::posted;
-            return asio::defer(std::move(self));
-        }
-        step_ = step::waiting;
-        stream_impl<Executor>::arm_watchdog(impl_);
-        async_wait_bell<Executor>(bell(), scratch(), std::move(self));
+        while (!impl_->core->park(chan(), want_))
+            if (take(machine_.resume(*impl_->core))) return false;
+        return true;
     }
 
-    template <class Self>
-    void finish(Self& self)
+    // Waits for the doorbell. `*this` is moved from once this returns.
+    void wait()
+    {
+        stream_impl<Executor>::arm_watchdog(impl_);
+        auto& bell = Machine::input ? *impl_->in_bell : *impl_->out_bell;
+        auto& scratch = Machine::input ? impl_->in_scratch : impl_->out_scratch;
+        async_wait_bell<Executor>(bell, scratch, std::move(*this));
+    }
+
+    void finish()
     {
         std::size_t count = machine_.frames(); // frames, or bytes for the Asio stream operations
         if (impl_ && owns_busy_) {
@@ -343,13 +370,14 @@ private:
         }
         auto impl = std::move(impl_); // keep the core alive until the handler has run
         if constexpr (Machine::has_count)
-            self.complete(error_code(ec_), count);
+            std::move(handler_)(error_code(ec_), count);
         else
-            self.complete(error_code(ec_));
+            std::move(handler_)(error_code(ec_));
     }
 
-    // No executor of its own: async_compose was given the stream's, and a
-    // posted step goes there. (Every byte here moves with each wait.)
+    // Every byte here moves with each wait.
+    Handler handler_;
+    asio::cancellation_state state_;
     std::shared_ptr<stream_impl<Executor>> impl_;
     Machine machine_;
     std::error_code ec_;
@@ -359,7 +387,47 @@ private:
     step step_ = step::start;
 };
 
-} // namespace coaudio::detail
+/// Starts a transfer_op for `handler`: the initiation of every read, write
+/// and drain of a stream whose executor is `ex`.
+template <bool CountFrames, class Executor, class Machine, class Handler>
+void start_transfer_op(const Executor& ex, std::shared_ptr<stream_impl<Executor>> impl,
+                       Machine machine, std::error_code precheck, Handler&& handler)
+{
+    transfer_op<Executor, Machine, CountFrames, std::decay_t<Handler>>(
+        std::forward<Handler>(handler), std::move(impl), std::move(machine), precheck)
+        .start(ex);
+}
+
+} // namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE::detail
+
+// The handler's associated executor, allocator (and, from Asio 1.30, immediate
+// executor) are the operation's, as for Asio's own composed operations. The
+// cancellation slot is not: the operation names its own (above), which Asio
+// prefers to an associator.
+#ifdef COAUDIO_USE_BOOST_ASIO
+namespace boost::asio {
+#else
+namespace asio {
+#endif
+template <template <class, class> class Associator, class Executor, class Machine, bool CountFrames,
+          class Handler, class DefaultCandidate>
+struct associator<Associator,
+                  ::coaudio::COAUDIO_BACKEND_NAMESPACE::detail::transfer_op<Executor, Machine,
+                                                                            CountFrames, Handler>,
+                  DefaultCandidate> : Associator<Handler, DefaultCandidate> {
+    using op = ::coaudio::COAUDIO_BACKEND_NAMESPACE::detail::transfer_op<Executor, Machine,
+                                                                         CountFrames, Handler>;
+    static typename Associator<Handler, DefaultCandidate>::type get(const op& o) noexcept
+    {
+        return Associator<Handler, DefaultCandidate>::get(o.handler());
+    }
+    static auto get(const op& o, const DefaultCandidate& c) noexcept
+        -> decltype(Associator<Handler, DefaultCandidate>::get(o.handler(), c))
+    {
+        return Associator<Handler, DefaultCandidate>::get(o.handler(), c);
+    }
+};
+} // namespace asio
 
 #undef COAUDIO_BELL_WAIT_READS
 

@@ -30,19 +30,6 @@ namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE::detail {
 template <class Executor>
 using impl_ptr = std::shared_ptr<stream_impl<Executor>>;
 
-/// Starts the composed operation that drives `machine`. `CountFrames`: it
-/// completes with frames, not bytes.
-template <bool CountFrames, class Executor, class Machine, class Handler>
-void start_transfer(const Executor& ex, const impl_ptr<Executor>& impl, Machine machine,
-                    std::error_code precheck, Handler&& handler)
-{
-    using signature =
-        std::conditional_t<Machine::has_count, void(error_code, std::size_t), void(error_code)>;
-    asio::async_compose<Handler, signature>(
-        transfer_op<Executor, Machine, CountFrames>(impl, std::move(machine), precheck), handler,
-        ex);
-}
-
 /// Starts a read or a write of `target`; `all`: of all of it.
 template <transfer_kind Kind, bool CountFrames, class Executor, class Target, class Handler>
 void start_transfer_of(const Executor& ex, const impl_ptr<Executor>& impl, Target target, bool all,
@@ -50,8 +37,8 @@ void start_transfer_of(const Executor& ex, const impl_ptr<Executor>& impl, Targe
 {
     using machine = std::conditional_t<Kind == transfer_kind::read, read_transfer<Target>,
                                        write_transfer<Target>>;
-    start_transfer<CountFrames>(ex, impl, machine(std::move(target), all), precheck,
-                                std::forward<Handler>(handler));
+    start_transfer_op<CountFrames>(ex, impl, machine(std::move(target), all), precheck,
+                                   std::forward<Handler>(handler));
 }
 
 /// The parameters of the half a transfer of `Kind` moves; null when not open.
