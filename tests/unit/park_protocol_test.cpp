@@ -13,7 +13,7 @@
 //     cas      parked.compare_exchange_strong(want, 0)
 //     ring     bell.ring(): the eventfd's count grows, and epoll gets an edge
 //
-//   io thread (transfer_op in stream_impl.hpp, stream_core::park/unpark)
+//   io thread (transfer_op in transfer_op.hpp, stream_core::park/unpark)
 //     start    the machine's resume(): done if `ready >= want`
 //     park     parked.exchange(want)
 //     recheck  ready(c) >= want ?

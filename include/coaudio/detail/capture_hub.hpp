@@ -7,6 +7,7 @@
 #include <coaudio/config.hpp>
 #include <coaudio/detail/stream_base.hpp>
 #include <coaudio/detail/stream_params.hpp>
+#include <coaudio/detail/transfer_op.hpp>
 #include <coaudio/error.hpp>
 #include <coaudio/stream_status.hpp>
 
@@ -293,7 +294,7 @@ private:
             if (!progress()) return park(self);
         }
         step_ = step::posted;
-        asio::defer(std::move(self)); // as transfer_op does (stream_impl.hpp)
+        asio::defer(std::move(self)); // as transfer_op does (transfer_op.hpp)
     }
 
     template <class Self>

@@ -119,7 +119,7 @@ private:
     {
         if (claim(self, target_.frames > 0) && advance(self)) return;
         step_ = step::posted;
-        asio::defer(std::move(self)); // as transfer_op does (stream_impl.hpp)
+        asio::defer(std::move(self)); // as transfer_op does (transfer_op.hpp)
     }
 
     // Moves converted frames into the target and reads more as needed.

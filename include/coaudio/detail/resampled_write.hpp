@@ -127,7 +127,7 @@ private:
             if (advance(self)) return;
         }
         step_ = step::posted;
-        asio::defer(std::move(self)); // as transfer_op does (stream_impl.hpp)
+        asio::defer(std::move(self)); // as transfer_op does (transfer_op.hpp)
     }
 
     template <class Self>

@@ -9,6 +9,7 @@
 #include <coaudio/config.hpp>
 #include <coaudio/detail/stream_impl.hpp>
 #include <coaudio/detail/transfer.hpp>
+#include <coaudio/detail/transfer_op.hpp>
 #include <coaudio/error.hpp>
 #include <coaudio/sample_format.hpp>
 
@@ -29,6 +30,8 @@ namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE::detail {
 
 template <class Executor>
 using impl_ptr = std::shared_ptr<stream_impl<Executor>>;
+
+enum class transfer_kind { read, write };
 
 /// Starts a read or a write of `target`; `all`: of all of it.
 template <transfer_kind Kind, bool CountFrames, class Executor, class Target, class Handler>

@@ -32,7 +32,7 @@ namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE::detail {
 
 // The machines here know the rings, the gap records and the run state, and
 // nothing of Asio: no executor, no doorbell wait, no handler. The composed
-// operation in stream_impl.hpp drives them, as Boost.MySQL's sans-io
+// operation in transfer_op.hpp drives them, as Boost.MySQL's sans-io
 // algorithms are driven: it calls `resume` and does what the answer says,
 // parking on the doorbell until `want` frames are ready, or completing.
 // Posting, so that nothing completes inside an initiating function, is the
