@@ -178,7 +178,12 @@ private:
             if constexpr (!CountFrames) count *= c.params.frame_bytes();
             machine_.conclude(*impl_, ec_);
         }
-        auto impl = std::move(impl_); // keep the core alive until the handler has run
+        // Let go of the stream before the handler runs. The handler may run on
+        // a thread of its own executor (`use_future`'s is the system
+        // executor) and tell its caller, who may then destroy the stream and
+        // its io_context at once: the last reference must not be this one,
+        // dropped on that thread afterwards, with Asio's objects already gone.
+        impl_.reset();
         if constexpr (Machine::has_count)
             std::move(handler_)(error_code(ec_), count);
         else
