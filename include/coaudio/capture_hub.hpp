@@ -6,6 +6,7 @@
 #include <coaudio/detail/namespace.hpp>
 
 #include <coaudio/detail/capture_hub.hpp>
+#include <coaudio/detail/compose.hpp>
 
 #include <memory>
 #include <span>
@@ -256,10 +257,10 @@ private:
     template <bool CountFrames, class Target, class Token>
     auto launch(Target target, bool all, std::error_code precheck, Token&& token)
     {
-        return asio::async_compose<Token, void(error_code, std::size_t)>(
+        return detail::async_compose_untracked<Token, void(error_code, std::size_t)>(
             detail::reader_read_op<Executor, Target, CountFrames>(state_, std::move(target), all,
                                                                   precheck),
-            token, ex_);
+            std::forward<Token>(token), ex_);
     }
 
     executor_type ex_;

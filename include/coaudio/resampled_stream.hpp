@@ -8,6 +8,7 @@
 #define COAUDIO_RESAMPLED_STREAM_HPP
 
 #include <coaudio/config.hpp>
+#include <coaudio/detail/compose.hpp>
 #include <coaudio/detail/resampled_read.hpp>
 #include <coaudio/detail/resampled_write.hpp>
 #include <coaudio/detail/resampling.hpp>
@@ -121,10 +122,10 @@ private:
     template <bool CountFrames, class Target, class Token>
     auto launch(Target target, bool all, std::error_code precheck, Token&& token)
     {
-        return asio::async_compose<Token, void(error_code, std::size_t)>(
+        return detail::async_compose_untracked<Token, void(error_code, std::size_t)>(
             detail::resampled_read_op<Executor, Target, CountFrames>(this->st_, std::move(target),
                                                                      all, precheck),
-            token, this->ex_);
+            std::forward<Token>(token), this->ex_);
     }
 };
 
@@ -204,20 +205,20 @@ public:
     template <class Token = default_token_t<Executor>>
     auto async_drain(Token&& token = Token{})
     {
-        return asio::async_compose<Token, void(error_code)>(
+        return detail::async_compose_untracked<Token, void(error_code)>(
             detail::resampled_write_op<Executor, detail::const_float_span_source, true, true>(
                 this->st_, {{}, 0}, true, {}),
-            token, this->ex_);
+            std::forward<Token>(token), this->ex_);
     }
 
 private:
     template <bool CountFrames, bool Drain, class Source, class Token>
     auto launch(Source source, bool all, std::error_code precheck, Token&& token)
     {
-        return asio::async_compose<Token, void(error_code, std::size_t)>(
+        return detail::async_compose_untracked<Token, void(error_code, std::size_t)>(
             detail::resampled_write_op<Executor, Source, CountFrames, Drain>(
                 this->st_, std::move(source), all, precheck),
-            token, this->ex_);
+            std::forward<Token>(token), this->ex_);
     }
 };
 

@@ -16,18 +16,25 @@
 #include <coaudio/level.hpp>
 
 #include <asio/bind_cancellation_slot.hpp>
+#include <asio/bind_executor.hpp>
 #include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
+#include <asio/system_executor.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
 
+#include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <future>
+#include <memory>
 #include <numbers>
 #include <span>
+#include <system_error>
+#include <utility>
 #include <vector>
 
 using asio::use_awaitable;
@@ -283,4 +290,50 @@ TEST_CASE("resampled streams: read_some and write_some, cancellation, errors")
         CHECK(ec == coaudio::errc::not_open);
         CHECK(n == 0);
     }());
+}
+
+TEST_CASE("a handler on an executor of its own may destroy the stream and the io_context")
+{
+    // The handler runs on the system executor, with nothing running the
+    // io_context, and destroys the stream and the io_context before it
+    // returns, as a caller woken by `use_future` may do at once. An operation
+    // that touches either after calling its handler (a work guard it
+    // releases, or the last reference to the stream's state) reads freed
+    // memory, which ASan reports (the asan preset runs this).
+    auto io = std::make_unique<asio::io_context>();
+    coaudio::virtual_device dev({.sample_rate = device_rate, .frames_per_block = block});
+    std::vector<float> buf(256);
+    std::promise<std::pair<std::error_code, std::size_t>> result;
+    auto fut = result.get_future();
+    std::unique_ptr<coaudio::resampled_input_stream> in;
+    std::unique_ptr<coaudio::resampled_output_stream> out;
+    auto last = [&](auto& stream) {
+        return asio::bind_executor(asio::system_executor(),
+                                   [&](coaudio::error_code ec, std::size_t n) {
+                                       stream.reset();
+                                       io.reset();
+                                       result.set_value({ec, n});
+                                   });
+    };
+    SECTION("a read")
+    {
+        in = std::make_unique<coaudio::resampled_input_stream>(
+            open_input(*io, dev, 16000, {.ring_frames = 8192}));
+        in->start();
+        dev.step(16); // 4096 device frames: more than the converter's delay
+        in->async_read_frames(std::span(buf), last(in));
+    }
+    SECTION("a write")
+    {
+        coaudio::output_stream raw_out(*io);
+        dev.open(raw_out, {.ring_frames = 8192});
+        out = std::make_unique<coaudio::resampled_output_stream>(std::move(raw_out), 16000);
+        out->start();
+        out->async_write_frames(std::span<const float>(buf), last(out));
+    }
+    REQUIRE(fut.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+    const auto [ec, n] = fut.get();
+    CHECK_FALSE(ec);
+    CHECK(n == buf.size());
+    CHECK(!io);
 }

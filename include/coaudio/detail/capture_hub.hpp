@@ -376,7 +376,7 @@ private:
             r_->last_read = status_;
             if constexpr (!CountFrames) count *= r_->frame_bytes;
         }
-        auto keep = std::move(r_); // alive until the handler has run
+        r_.reset(); // before the handler, as transfer_op does (transfer_op.hpp)
         self.complete(error_code(ec_), count);
     }
 

@@ -194,7 +194,10 @@ private:
                 ec_ = make_error_code(errc::input_overflow);
             if constexpr (!CountFrames) count *= st_->channels * sizeof(float);
         }
-        auto keep = std::move(st_);
+        // Let go of the state first: the handler may run on a thread of its
+        // own executor and wake a caller that destroys the stream and its
+        // io_context at once (as transfer_op does, transfer_op.hpp).
+        st_.reset();
         self.complete(error_code(ec_), count);
     }
 

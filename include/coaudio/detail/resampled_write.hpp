@@ -199,7 +199,7 @@ private:
             }
             if constexpr (!CountFrames) count *= s.channels * sizeof(float);
         }
-        auto keep = std::move(st_);
+        st_.reset(); // before the handler, as the read does (resampled_read.hpp)
         if constexpr (Drain)
             self.complete(error_code(ec_));
         else

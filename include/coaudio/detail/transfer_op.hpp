@@ -6,6 +6,7 @@
 #include <coaudio/detail/namespace.hpp>
 
 #include <coaudio/detail/asio_forward.hpp>
+#include <coaudio/detail/compose.hpp>
 #include <coaudio/detail/stream_impl.hpp>
 #include <coaudio/detail/transfer.hpp>
 #include <coaudio/error.hpp>
@@ -35,15 +36,18 @@ namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE::detail {
 /// executor. The doorbell wait (or the deferred completion) already holds
 /// that work while the operation is pending, so the operation carries only
 /// the handler, a cancellation state and its own fields; the handler's
-/// executor, allocator and the rest are the handler's, through `associator`
-/// below, with the doorbell's executor (the stream's) as the default.
+/// executor, allocator and the rest are the handler's, through the
+/// `associator` of compose.hpp, with the doorbell's executor (the stream's)
+/// as the default.
 template <class Executor, class Machine, bool CountFrames, class Handler>
-class transfer_op {
+class transfer_op : public forwards_handler_associations {
 public:
     /// Where cancellation reaches the operation: a slot of its own, filtered
     /// as Asio's reads are (terminal and partial; total is not honoured,
     /// since frames may already have moved).
     using cancellation_slot_type = asio::cancellation_slot;
+    /// The handler's other associations are the operation's (compose.hpp).
+    using handler_type = Handler;
 
     template <class H>
     transfer_op(H&& handler, std::shared_ptr<stream_impl<Executor>> impl, Machine machine,
@@ -214,34 +218,5 @@ void start_transfer_op(const Executor& ex, std::shared_ptr<stream_impl<Executor>
 }
 
 } // namespace coaudio::inline COAUDIO_BACKEND_NAMESPACE::detail
-
-// The handler's associated executor, allocator (and, from Asio 1.30, immediate
-// executor) are the operation's, as for Asio's own composed operations. The
-// cancellation slot is not: the operation names its own (above), which Asio
-// prefers to an associator.
-#ifdef COAUDIO_USE_BOOST_ASIO
-namespace boost::asio {
-#else
-namespace asio {
-#endif
-template <template <class, class> class Associator, class Executor, class Machine, bool CountFrames,
-          class Handler, class DefaultCandidate>
-struct associator<Associator,
-                  ::coaudio::COAUDIO_BACKEND_NAMESPACE::detail::transfer_op<Executor, Machine,
-                                                                            CountFrames, Handler>,
-                  DefaultCandidate> : Associator<Handler, DefaultCandidate> {
-    using op = ::coaudio::COAUDIO_BACKEND_NAMESPACE::detail::transfer_op<Executor, Machine,
-                                                                         CountFrames, Handler>;
-    static typename Associator<Handler, DefaultCandidate>::type get(const op& o) noexcept
-    {
-        return Associator<Handler, DefaultCandidate>::get(o.handler());
-    }
-    static auto get(const op& o, const DefaultCandidate& c) noexcept
-        -> decltype(Associator<Handler, DefaultCandidate>::get(o.handler(), c))
-    {
-        return Associator<Handler, DefaultCandidate>::get(o.handler(), c);
-    }
-};
-} // namespace asio
 
 #endif
