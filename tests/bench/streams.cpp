@@ -55,6 +55,7 @@
 #include <cstdlib>
 #include <deque>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -802,11 +803,27 @@ result run_external(const std::string& program, const request& rq)
     return r;
 }
 
-/// --run-one WAY BLOCK BLOCKS WARMUP: one run of coaudio's stream on the
-/// JACK server of JACK_DEFAULT_SERVER, its figures on stdout.
+result run(how h, const request& rq);
+
+/// --run-one WAY BLOCK BLOCKS WARMUP [KEY]: one run of coaudio's stream, or
+/// of the variant KEY (as --only names them; not one that runs another
+/// program), on the JACK server of JACK_DEFAULT_SERVER, its figures on
+/// stdout. A run alone, so that `strace -f -c` or `perf` can count it.
 int run_one(int argc, char** argv)
 {
-    if (argc != 6) return 2;
+    if (argc != 6 && argc != 7) return 2;
+    how h = how::coaudio;
+    if (argc == 7) {
+        const std::string key = argv[6];
+        constexpr how here[]{how::coaudio,  how::condvar,    how::post,
+                             how::blocking, how::asio_floor, how::epoll_floor};
+        const auto it = std::ranges::find_if(here, [&](how x) { return key == how_key(x); });
+        if (it == std::end(here)) {
+            std::fprintf(stderr, "--run-one: no variant %s runs in this program\n", key.c_str());
+            return 2;
+        }
+        h = *it;
+    }
     coaudio::library lib; // PortAudio meets the server
     const int device = jack_device();
     if (device < 0) {
@@ -815,7 +832,7 @@ int run_one(int argc, char** argv)
     }
     const request rq{static_cast<way>(std::atoi(argv[2])), device, std::atoi(argv[3]),
                      std::atoi(argv[4]), std::atoi(argv[5])};
-    const result r = run_coaudio(rq);
+    const result r = run(h, rq);
     std::printf("%.17g %llu %llu %d %s\n", r.cpu_ms_per_s, static_cast<unsigned long long>(r.lost),
                 static_cast<unsigned long long>(r.xruns), r.host_gone ? 1 : 0, r.note.c_str());
     std::fflush(stdout);
