@@ -1,5 +1,5 @@
-// coaudio: async_compose without its work guard, for the resampled streams' and the capture
-// readers' operations. Distributed under the Boost Software License, Version 1.0.
+// coaudio: composed operations without async_compose's work guard.
+// Distributed under the Boost Software License, Version 1.0.
 #ifndef COAUDIO_DETAIL_COMPOSE_HPP
 #define COAUDIO_DETAIL_COMPOSE_HPP
 
