@@ -55,7 +55,6 @@
 #include <cstdlib>
 #include <deque>
 #include <functional>
-#include <iterator>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -119,6 +118,11 @@ const char* how_key(how h)
     }
     return "?";
 }
+
+/// Every variant: each repetition runs them all, from a different one each time.
+const std::vector<way> ways{way::input, way::output, way::duplex};
+const std::vector<how> hows{how::coaudio, how::coaudio_apart, how::coaudio_uring, how::condvar,
+                            how::post,    how::blocking,      how::asio_floor,    how::epoll_floor};
 
 // The Asio backend this program runs on.
 #if defined(ASIO_HAS_IO_URING_AS_DEFAULT)
@@ -803,7 +807,20 @@ result run_external(const std::string& program, const request& rq)
     return r;
 }
 
-result run(how h, const request& rq);
+result run(how h, const request& rq)
+{
+    switch (h) {
+    case how::coaudio: return run_coaudio(rq);
+    case how::condvar: return run_condvar(rq);
+    case how::post: return run_post(rq);
+    case how::blocking: return run_blocking(rq);
+    case how::coaudio_uring: return run_external(uring_program, rq);
+    case how::coaudio_apart: return run_external(fs::read_symlink("/proc/self/exe"), rq);
+    case how::asio_floor: return run_floor(rq, true);
+    case how::epoll_floor: return run_floor(rq, false);
+    }
+    return {};
+}
 
 /// --run-one WAY BLOCK BLOCKS WARMUP [KEY]: one run of coaudio's stream, or
 /// of the variant KEY (as --only names them; not one that runs another
@@ -815,10 +832,8 @@ int run_one(int argc, char** argv)
     how h = how::coaudio;
     if (argc == 7) {
         const std::string key = argv[6];
-        constexpr how here[]{how::coaudio,  how::condvar,    how::post,
-                             how::blocking, how::asio_floor, how::epoll_floor};
-        const auto it = std::ranges::find_if(here, [&](how x) { return key == how_key(x); });
-        if (it == std::end(here)) {
+        const auto it = std::ranges::find_if(hows, [&](how x) { return key == how_key(x); });
+        if (it == hows.end() || *it == how::coaudio_uring || *it == how::coaudio_apart) {
             std::fprintf(stderr, "--run-one: no variant %s runs in this program\n", key.c_str());
             return 2;
         }
@@ -838,21 +853,6 @@ int run_one(int argc, char** argv)
     std::fflush(stdout);
     if (r.host_gone) std::_Exit(1); // as run_cell: the late call never returns
     return 0;
-}
-
-result run(how h, const request& rq)
-{
-    switch (h) {
-    case how::coaudio: return run_coaudio(rq);
-    case how::condvar: return run_condvar(rq);
-    case how::post: return run_post(rq);
-    case how::blocking: return run_blocking(rq);
-    case how::coaudio_uring: return run_external(uring_program, rq);
-    case how::coaudio_apart: return run_external(fs::read_symlink("/proc/self/exe"), rq);
-    case how::asio_floor: return run_floor(rq, true);
-    case how::epoll_floor: return run_floor(rq, false);
-    }
-    return {};
 }
 
 // ---- load ---------------------------------------------------------------------
@@ -986,10 +986,6 @@ struct samples {
 
 namespace bench {
 namespace {
-
-const std::vector<way> ways{way::input, way::output, way::duplex};
-const std::vector<how> hows{how::coaudio, how::coaudio_apart, how::coaudio_uring, how::condvar,
-                            how::post,    how::blocking,      how::asio_floor,    how::epoll_floor};
 
 /// One load and block size: a JACK server, PortAudio, `reps` rounds of every
 /// variant. Runs in a child process and writes one line a run to `out`:
